@@ -1,0 +1,158 @@
+//! Startup as a library: [`Application::build`] connects, migrates, prepares
+//! the first admin and demo data, and binds (port 0 picks a free port, which
+//! is how the tests start real servers); [`Application::run`] serves until
+//! shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Config;
+use crate::db::{Db, Tx};
+use crate::error::AppResult;
+use crate::events::EventBus;
+
+/// Everything a service needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppCtx {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub bus: EventBus,
+    pub clock: SharedClock,
+    pub jwt: Arc<JwtKeys>,
+    /// Region for phone numbers written without a country code.
+    pub phone_region: phonenumber::country::Id,
+    pub tz: chrono_tz::Tz,
+}
+
+/// Keys derived from the JWT secret.
+pub struct JwtKeys {
+    pub encoding: EncodingKey,
+    pub decoding: DecodingKey,
+}
+
+impl AppCtx {
+    /// Connects to the database and the event bus described by `config`.
+    pub async fn connect(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        config.validate()?;
+        let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+        let bus = match &config.redis_url {
+            Some(url) => EventBus::redis(url, &config.events_channel).await?,
+            None => EventBus::in_process(),
+        };
+        let secret = config.jwt_secret.expose_secret().as_bytes().to_vec();
+        let phone_region = crate::customers::phone::region(&config.phone_region)
+            .context("unknown phone region")?;
+        let tz = config.tz()?;
+        Ok(Self {
+            jwt: Arc::new(JwtKeys {
+                encoding: EncodingKey::from_secret(&secret),
+                decoding: DecodingKey::from_secret(&secret),
+            }),
+            config: Arc::new(config),
+            db,
+            bus,
+            clock,
+            phone_region,
+            tz,
+        })
+    }
+
+    /// Starts a write transaction (events publish on commit).
+    pub async fn begin(&self) -> AppResult<Tx> {
+        self.db.begin(&self.bus).await
+    }
+
+    /// The current time from the application's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The current year in the business time zone (for human codes).
+    pub fn business_year(&self) -> i32 {
+        use chrono::Datelike;
+        self.now().with_timezone(&self.tz).year()
+    }
+}
+
+/// A built server, bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    ctx: AppCtx,
+    /// Set when this start created the first admin with a generated password.
+    pub generated_admin_password: Option<String>,
+}
+
+impl Application {
+    /// Builds with the machine's clock.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Builds with a given clock (tests move time with a manual clock).
+    pub async fn build_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let ctx = AppCtx::connect(config, clock).await?;
+        ctx.db.migrate().await?;
+        let generated_admin_password = crate::auth::service::ensure_first_admin(&ctx)
+            .await
+            .context("creating the first admin")?;
+        if ctx.config.demo_data {
+            crate::seed::demo_if_empty(&ctx).await.context("loading demo data")?;
+        }
+        let listener = TcpListener::bind(ctx.config.bind)
+            .await
+            .with_context(|| format!("binding {}", ctx.config.bind))?;
+        Ok(Self { listener, ctx, generated_admin_password })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The shared context (tests use it to look inside).
+    pub fn ctx(&self) -> &AppCtx {
+        &self.ctx
+    }
+
+    /// Serves until Ctrl-C / SIGTERM.
+    pub async fn run(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let router = crate::http::router(self.ctx.clone());
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

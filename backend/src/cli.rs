@@ -1,0 +1,152 @@
+//! The `crm360` command line (clap): `serve` (default), `migrate`, `seed`,
+//! `export-schema`, `create-user`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::app::{AppCtx, Application};
+use crate::auth::{Principal, Role};
+use crate::clock::SystemClock;
+use crate::config::Config;
+
+/// crm360: a customer-360 CRM server.
+#[derive(Debug, Parser)]
+#[command(name = "crm360", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default): GraphQL, WebSocket, SPA, health.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Add realistic demo customers (Vietnamese names and phones). Running it
+    /// again with the same N adds nothing.
+    Seed {
+        /// How many customers the seeded set should hold.
+        #[arg(long, default_value_t = 1000)]
+        customers: u64,
+    },
+    /// Print the GraphQL SDL (or write it to a file; `--check` fails when
+    /// the file differs).
+    ExportSchema {
+        /// File to write or check, e.g. `schema.graphql`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Compare with `--out` instead of writing; exit 1 when stale.
+        #[arg(long, requires = "out")]
+        check: bool,
+    },
+    /// Create a staff user. The password comes from `--password`, or
+    /// `CRM360_NEW_USER_PASSWORD`, or is generated and printed once.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, env = "CRM360_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::ExportSchema { out, check } => export_schema(out, check),
+        Command::Serve => serve().await,
+        Command::Migrate => {
+            let ctx = connect().await?;
+            ctx.db.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Seed { customers } => {
+            let ctx = connect().await?;
+            ctx.db.migrate().await?;
+            let report = crate::seed::customers(&ctx, customers, true).await?;
+            println!(
+                "seed: {} customers added, {} already there, in {:.1}s",
+                report.added,
+                report.existing,
+                report.elapsed.as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::CreateUser { email, role, name, password } => {
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}: ADMIN, MANAGER, AGENT or VIEWER"))?;
+            let ctx = connect().await?;
+            ctx.db.migrate().await?;
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (crate::auth::service::generate_password(), true),
+            };
+            let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("staff").to_owned());
+            let user = crate::auth::service::create_user(
+                &ctx,
+                &Principal::system(),
+                crate::auth::service::NewUser { email, name, role, password: password.clone() },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created {} user {} (id {})", role.as_str(), user.email, user.id);
+            if generated {
+                println!("password (shown once): {password}");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn connect() -> anyhow::Result<AppCtx> {
+    let config = Config::load()?;
+    crate::telemetry::init_logs(config.log_format);
+    AppCtx::connect(config, std::sync::Arc::new(SystemClock)).await
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = Config::load()?;
+    crate::telemetry::init_logs(config.log_format);
+    let db = crate::db::redact_url(&config.database_url);
+    let app = Application::build(config).await?;
+    if let Some(password) = &app.generated_admin_password {
+        println!();
+        println!("  First run: created the admin account (the password is shown only this once)");
+        println!("    email:    {}", app.ctx().config.admin_email);
+        println!("    password: {password}");
+        println!();
+    }
+    let addr = app.local_addr();
+    tracing::info!(%addr, database = %db, event_bus = app.ctx().bus.kind(), "crm360 listening");
+    println!("  crm360 is running: open http://{addr}/  (GraphQL at http://{addr}/graphql)");
+    app.run().await
+}
+
+fn export_schema(out: Option<PathBuf>, check: bool) -> anyhow::Result<()> {
+    let sdl = crate::graphql::sdl();
+    match (out, check) {
+        (None, _) => {
+            print!("{sdl}");
+            Ok(())
+        }
+        (Some(path), false) => {
+            std::fs::write(&path, &sdl).with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
+            Ok(())
+        }
+        (Some(path), true) => {
+            let current = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            if current != sdl {
+                bail!("{} is stale: run `cargo run -- export-schema --out {}`", path.display(), path.display());
+            }
+            println!("{} is up to date", path.display());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Typed configuration, layered: built-in defaults, then an optional TOML
+//! file (`crm360.toml`, or the path in `CRM360_CONFIG`), then environment
+//! variables (`CRM360_*`, plus the conventional `DATABASE_URL`, `REDIS_URL`
+//! and `JWT_SECRET`). Secrets are wrapped so they never print.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The JWT secret used when none is configured; refused in production.
+pub const DEFAULT_JWT_SECRET: &str = "crm360-development-secret-change-me";
+
+/// Where the server runs: development allows the default secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Everything the server can be told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub environment: Environment,
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub bind: SocketAddr,
+    /// `sqlite://path?mode=rwc` (default, under `./data/`) or `postgres://…`.
+    pub database_url: String,
+    /// Optional Redis for the cross-instance event bus.
+    pub redis_url: Option<String>,
+    /// Redis pub/sub channel shared by the instances of one deployment.
+    pub events_channel: String,
+    #[serde(serialize_with = "ser_secret")]
+    pub jwt_secret: SecretString,
+    /// Lifetime of a staff login token.
+    pub jwt_ttl_minutes: i64,
+    /// IANA zone that decides "today" and the year in human codes.
+    pub business_timezone: String,
+    /// ISO currency code of the deployment (one currency per deployment).
+    pub currency: String,
+    /// Decimal places of the currency's minor unit (VND: 0).
+    pub currency_decimals: u32,
+    /// Region used to read phone numbers written without a country code.
+    pub phone_region: String,
+    pub log_format: LogFormat,
+    /// Load a small demo dataset when the database is new.
+    pub demo_data: bool,
+    /// First admin's email; its password is generated and printed once
+    /// when `admin_password` is not set.
+    pub admin_email: String,
+    #[serde(serialize_with = "ser_opt_secret")]
+    pub admin_password: Option<SecretString>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Deepest accepted GraphQL query.
+    pub max_query_depth: usize,
+    /// Costliest accepted GraphQL query (list fields multiply by `first`).
+    pub max_query_complexity: usize,
+    /// Serve GraphiQL on `GET /graphql`.
+    pub graphiql: bool,
+    /// Connection pool size.
+    pub db_max_connections: u32,
+}
+
+fn ser_secret<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("[redacted]")
+}
+
+fn ser_opt_secret<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_str("[redacted]"),
+        None => s.serialize_none(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Development,
+            bind: "127.0.0.1:8080".parse().expect("valid literal address"),
+            database_url: "sqlite://data/crm360.db?mode=rwc".into(),
+            redis_url: None,
+            events_channel: "crm360:events".into(),
+            jwt_secret: SecretString::from(DEFAULT_JWT_SECRET),
+            jwt_ttl_minutes: 60,
+            business_timezone: "Asia/Ho_Chi_Minh".into(),
+            currency: "VND".into(),
+            currency_decimals: 0,
+            phone_region: "VN".into(),
+            log_format: LogFormat::Pretty,
+            demo_data: true,
+            admin_email: "admin@crm360.local".into(),
+            admin_password: None,
+            max_body_bytes: 256 * 1024,
+            max_query_depth: 12,
+            max_query_complexity: 5_000,
+            graphiql: true,
+            db_max_connections: 16,
+        }
+    }
+}
+
+impl Config {
+    /// Reads defaults, the optional file and the environment, then checks.
+    pub fn load() -> anyhow::Result<Self> {
+        let file = std::env::var("CRM360_CONFIG").unwrap_or_else(|_| "crm360.toml".into());
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("CRM360_"))
+            .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL", "JWT_SECRET"]))
+            .extract()
+            .context("reading configuration (defaults, crm360.toml, CRM360_* environment)")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses settings the server cannot run safely with.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.environment == Environment::Production {
+            let secret = self.jwt_secret.expose_secret();
+            if secret == DEFAULT_JWT_SECRET || secret.len() < 32 {
+                bail!(
+                    "refusing to start in production with the default or a short JWT secret: \
+                     set JWT_SECRET to at least 32 random characters"
+                );
+            }
+        }
+        self.tz().with_context(|| format!("unknown business time zone {}", self.business_timezone))?;
+        crate::customers::phone::region(&self.phone_region)
+            .with_context(|| format!("unknown phone region {}", self.phone_region))?;
+        if self.currency_decimals > 6 {
+            bail!("currency_decimals must be between 0 and 6");
+        }
+        Ok(())
+    }
+
+    /// The business time zone.
+    pub fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.business_timezone.parse::<chrono_tz::Tz>().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// True for a SQLite database.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}

@@ -1,0 +1,471 @@
+//! GraphQL face of customers: thin resolvers over [`super::service`].
+
+use std::sync::Arc;
+
+use async_graphql::{
+    ComplexObject, Context, ErrorExtensions, ID, InputObject, Json, MaybeUndefined, Object, ResultExt, SimpleObject,
+    Subscription,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::Stream;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::model::{CustomerStatus, CustomerTier, CustomerType, LifecycleStage, Temperature, customer, note};
+use super::service::{self, CustomerCursor, CustomerListQuery, CustomerPatch, CustomerSort, NewCustomer};
+use crate::activities::graphql::{Activity, ActivityConnection};
+use crate::auth::graphql::User;
+use crate::auth::{Principal, Role};
+use crate::events::DomainEvent;
+use crate::graphql::connection::{self, IdCursor};
+use crate::graphql::guards::RoleGuard;
+use crate::graphql::loaders::{gql, loaders};
+use crate::graphql::{app, parse_id, principal};
+use crate::wallets::graphql::Wallet;
+
+/// A customer, with everything the 360 view needs reachable from it.
+pub struct Customer(pub customer::Model);
+
+#[Object]
+impl Customer {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// `MEM-2026-0001`.
+    async fn member_code(&self) -> &str {
+        &self.0.member_code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// E.164 (`+84901234567`).
+    async fn phone(&self) -> &str {
+        &self.0.phone
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+    async fn city(&self) -> Option<&str> {
+        self.0.city.as_deref()
+    }
+    async fn birthday(&self) -> Option<NaiveDate> {
+        self.0.birthday
+    }
+    async fn anniversary(&self) -> Option<NaiveDate> {
+        self.0.anniversary
+    }
+    async fn tier(&self) -> CustomerTier {
+        self.0.tier
+    }
+    async fn customer_type(&self) -> CustomerType {
+        self.0.customer_type
+    }
+    async fn lifecycle_stage(&self) -> LifecycleStage {
+        self.0.lifecycle_stage
+    }
+    async fn temperature(&self) -> Temperature {
+        self.0.temperature
+    }
+    async fn status(&self) -> CustomerStatus {
+        self.0.status
+    }
+    async fn tags(&self) -> Vec<String> {
+        self.0.tag_list()
+    }
+    /// Ids of this customer in other systems (`{"pos": "123"}`).
+    async fn external_ids(&self) -> Json<serde_json::Value> {
+        Json(self.0.external_ids.clone())
+    }
+    async fn ticket_count(&self) -> i32 {
+        self.0.ticket_count
+    }
+    async fn return_count(&self) -> i32 {
+        self.0.return_count
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// The agent who owns this customer.
+    async fn assigned_agent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        match self.0.assigned_agent_id {
+            None => Ok(None),
+            Some(id) => Ok(loaders(ctx).users.load_one(id).await.map_err(gql)?.map(User)),
+        }
+    }
+    /// Balances (batched across a page of customers).
+    async fn wallet(&self, ctx: &Context<'_>) -> async_graphql::Result<Wallet> {
+        loaders(ctx)
+            .wallets
+            .load_one(self.0.id)
+            .await
+            .map_err(gql)?
+            .map(Wallet::from)
+            .ok_or_else(|| async_graphql::Error::new("wallet missing").extend_with(|_, e| e.set("code", "INTERNAL")))
+    }
+    /// Notes, pinned first, then newest first.
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, validator(minimum = 1, maximum = 100))] first: i32,
+    ) -> async_graphql::Result<Vec<CustomerNote>> {
+        let all = loaders(ctx).notes.load_one(self.0.id).await.map_err(gql)?.unwrap_or_default();
+        Ok(all.into_iter().take(first as usize).map(CustomerNote).collect())
+    }
+    /// Everything that happened to this customer, newest first.
+    #[graphql(complexity = "connection::complexity(first, child_complexity)")]
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ActivityConnection> {
+        let app = app(ctx).clone();
+        let first = connection::page_size(first).extend()?;
+        let after: Option<IdCursor> = connection::decode_cursor(after.as_deref()).extend()?;
+        let id = self.0.id;
+        let (rows, more) =
+            crate::activities::service::list(app.db.conn(), id, first, after.map(|c| c.id)).await.extend()?;
+        let items =
+            rows.into_iter().map(|a| (connection::encode_cursor(&IdCursor { id: a.id }), Activity(a))).collect();
+        let counter: connection::Counter = Arc::new(move || {
+            let app = app.clone();
+            Box::pin(async move { crate::activities::service::count(app.db.conn(), id).await })
+        });
+        Ok(ActivityConnection::new(items, more, after.is_some(), counter))
+    }
+}
+
+/// A note about a customer.
+pub struct CustomerNote(pub note::Model);
+
+#[Object]
+impl CustomerNote {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn customer_id(&self) -> ID {
+        ID(self.0.customer_id.to_string())
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn pinned(&self) -> bool {
+        self.0.pinned
+    }
+    /// Who wrote it (none when written through an API key).
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        match self.0.author_id {
+            None => Ok(None),
+            Some(id) => Ok(loaders(ctx).users.load_one(id).await.map_err(gql)?.map(User)),
+        }
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A new customer. Only `name` and `phone` are required.
+#[derive(InputObject)]
+pub struct CreateCustomerInput {
+    pub name: String,
+    /// Any usual writing (`0901234567`, `+84 90 123 4567`); stored as E.164.
+    pub phone: String,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub birthday: Option<NaiveDate>,
+    pub anniversary: Option<NaiveDate>,
+    #[graphql(default)]
+    pub tags: Vec<String>,
+    /// Defaults to the calling agent; MANAGER and above may choose.
+    pub assigned_agent_id: Option<ID>,
+    pub external_ids: Option<Json<serde_json::Value>>,
+}
+
+/// A change to a customer: omitted fields stay, `null` clears.
+#[derive(InputObject)]
+pub struct UpdateCustomerInput {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: MaybeUndefined<String>,
+    pub address: MaybeUndefined<String>,
+    pub city: MaybeUndefined<String>,
+    pub birthday: MaybeUndefined<NaiveDate>,
+    pub anniversary: MaybeUndefined<NaiveDate>,
+    pub tags: Option<Vec<String>>,
+    /// MANAGER and above.
+    pub status: Option<CustomerStatus>,
+    /// MANAGER and above; `null` unassigns.
+    pub assigned_agent_id: MaybeUndefined<ID>,
+    pub external_ids: Option<Json<serde_json::Value>>,
+}
+
+/// Narrows a customer list.
+#[derive(InputObject, Default)]
+pub struct CustomerFilter {
+    pub tiers: Option<Vec<CustomerTier>>,
+    pub statuses: Option<Vec<CustomerStatus>>,
+    /// Customers with any of these tags.
+    pub tags: Option<Vec<String>>,
+    pub assigned_agent_id: Option<ID>,
+    /// Only customers nobody owns.
+    #[graphql(default)]
+    pub unassigned: bool,
+    /// Created at or after.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+/// The answer of `getOrCreateCustomerByPhone`.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct CustomerLookup {
+    /// True when this call created the customer.
+    pub created: bool,
+    #[graphql(skip)]
+    pub model: customer::Model,
+}
+
+#[ComplexObject]
+impl CustomerLookup {
+    async fn customer(&self) -> Customer {
+        Customer(self.model.clone())
+    }
+}
+
+fn maybe<T, U>(v: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Option<Option<U>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(x) => Some(Some(f(x))),
+    }
+}
+
+fn opt_id(id: Option<&ID>, field: &str) -> async_graphql::Result<Option<i64>> {
+    id.map(|i| parse_id(i, field)).transpose()
+}
+
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    /// A customer by id.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Customer> {
+        let id = parse_id(&id, "id")?;
+        Ok(Customer(service::get(app(ctx), principal(ctx)?, id).await.extend()?))
+    }
+
+    /// A customer by phone, written any way; `null` when unknown.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn customer_by_phone(&self, ctx: &Context<'_>, phone: String) -> async_graphql::Result<Option<Customer>> {
+        Ok(service::find_by_phone(app(ctx), principal(ctx)?, &phone).await.extend()?.map(Customer))
+    }
+
+    /// A customer by member code (`MEM-2026-0001`); `null` when unknown.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn customer_by_member_code(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Customer>> {
+        Ok(service::find_by_member_code(app(ctx), principal(ctx)?, &code).await.extend()?.map(Customer))
+    }
+
+    /// Customers the caller may see, searched, filtered and sorted. `search`
+    /// matches name (accents ignored), phone fragment, email and member code.
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "connection::complexity(first, child_complexity)"
+    )]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        search: Option<String>,
+        filter: Option<CustomerFilter>,
+        sort: Option<CustomerSort>,
+    ) -> async_graphql::Result<CustomerConnection> {
+        let app = app(ctx).clone();
+        let actor = principal(ctx)?.clone();
+        let first = connection::page_size(first).extend()?;
+        let cursor: Option<CustomerCursor> = connection::decode_cursor(after.as_deref()).extend()?;
+        let f = filter.unwrap_or_default();
+        let q = CustomerListQuery {
+            search: search.filter(|s| !s.trim().is_empty()),
+            tiers: f.tiers.unwrap_or_default(),
+            statuses: f.statuses.unwrap_or_default(),
+            tags: f.tags.unwrap_or_default(),
+            assigned_agent_id: opt_id(f.assigned_agent_id.as_ref(), "filter.assignedAgentId")?,
+            unassigned: f.unassigned,
+            created_from: f.created_from,
+            created_to: f.created_to,
+            sort: sort.unwrap_or_default(),
+        };
+        let has_previous = cursor.is_some();
+        let (rows, more) = service::search(&app, &actor, &q, first, cursor).await.extend()?;
+        let items = rows
+            .into_iter()
+            .map(|c| (connection::encode_cursor(&service::cursor_of(&c, q.sort)), Customer(c)))
+            .collect();
+        let counter: connection::Counter = Arc::new(move || {
+            let (app, actor, q) = (app.clone(), actor.clone(), q.clone());
+            Box::pin(async move { service::count(&app, &actor, &q).await })
+        });
+        Ok(CustomerConnection::new(items, more, has_previous, counter))
+    }
+}
+
+#[derive(Default)]
+pub struct CustomerMutation;
+
+#[Object]
+impl CustomerMutation {
+    /// Creates a customer with an empty wallet. A phone already in use is
+    /// `CONFLICT` on `input.phone`.
+    #[graphql(guard = "RoleGuard::at_least(Role::Agent)")]
+    async fn create_customer(&self, ctx: &Context<'_>, input: CreateCustomerInput) -> async_graphql::Result<Customer> {
+        let new = NewCustomer {
+            assigned_agent_id: opt_id(input.assigned_agent_id.as_ref(), "input.assignedAgentId")?,
+            name: input.name,
+            phone: input.phone,
+            email: input.email,
+            address: input.address,
+            city: input.city,
+            birthday: input.birthday,
+            anniversary: input.anniversary,
+            tags: input.tags,
+            external_ids: input.external_ids.map(|j| j.0),
+        };
+        Ok(Customer(service::create(app(ctx), principal(ctx)?, new).await.extend()?))
+    }
+
+    /// Changes a customer's profile.
+    #[graphql(guard = "RoleGuard::at_least(Role::Agent)")]
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateCustomerInput,
+    ) -> async_graphql::Result<Customer> {
+        let id = parse_id(&id, "id")?;
+        let assigned_agent_id = match input.assigned_agent_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(v) => Some(Some(parse_id(&v, "input.assignedAgentId")?)),
+        };
+        let patch = CustomerPatch {
+            name: input.name,
+            phone: input.phone,
+            email: maybe(input.email, |v| v),
+            address: maybe(input.address, |v| v),
+            city: maybe(input.city, |v| v),
+            birthday: maybe(input.birthday, |v| v),
+            anniversary: maybe(input.anniversary, |v| v),
+            tags: input.tags,
+            status: input.status,
+            assigned_agent_id,
+            external_ids: input.external_ids.map(|j| j.0),
+        };
+        Ok(Customer(service::update(app(ctx), principal(ctx)?, id, patch).await.extend()?))
+    }
+
+    /// The customer with this phone, created (with `name`, or a placeholder
+    /// name) when there is none. The one entry point of the UI, tickets and
+    /// bank transfers; safe to call concurrently.
+    #[graphql(guard = "RoleGuard::at_least(Role::Agent)")]
+    async fn get_or_create_customer_by_phone(
+        &self,
+        ctx: &Context<'_>,
+        phone: String,
+        name: Option<String>,
+    ) -> async_graphql::Result<CustomerLookup> {
+        let (model, created) =
+            service::get_or_create_by_phone(app(ctx), principal(ctx)?, &phone, name).await.extend()?;
+        Ok(CustomerLookup { created, model })
+    }
+
+    /// Adds a note to a customer.
+    #[graphql(guard = "RoleGuard::at_least(Role::Agent)")]
+    async fn add_customer_note(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        body: String,
+        #[graphql(default)] pinned: bool,
+    ) -> async_graphql::Result<CustomerNote> {
+        let id = parse_id(&customer_id, "customerId")?;
+        Ok(CustomerNote(service::add_note(app(ctx), principal(ctx)?, id, &body, pinned).await.extend()?))
+    }
+
+    /// Pins or unpins a note.
+    #[graphql(guard = "RoleGuard::at_least(Role::Agent)")]
+    async fn pin_customer_note(&self, ctx: &Context<'_>, note_id: ID, pinned: bool) -> async_graphql::Result<CustomerNote> {
+        let id = parse_id(&note_id, "noteId")?;
+        Ok(CustomerNote(service::pin_note(app(ctx), principal(ctx)?, id, pinned).await.extend()?))
+    }
+}
+
+/// Something that happened to a customer.
+pub struct CustomerEvent {
+    event: DomainEvent,
+}
+
+#[Object]
+impl CustomerEvent {
+    /// Time-ordered unique id.
+    async fn event_id(&self) -> ID {
+        ID(self.event.id.to_string())
+    }
+    /// `customer.created`, `customer.updated`, `customer.note_added`.
+    async fn kind(&self) -> &str {
+        &self.event.kind
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.event.at
+    }
+    /// Who caused it.
+    async fn actor(&self) -> &str {
+        &self.event.actor
+    }
+    async fn customer_id(&self) -> ID {
+        ID(self.event.entity_id.to_string())
+    }
+    /// The customer as it is now.
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Customer> {
+        Ok(Customer(service::get(app(ctx), principal(ctx)?, self.event.entity_id).await.extend()?))
+    }
+}
+
+/// May this caller receive this event?
+fn may_see(p: &Principal, e: &DomainEvent) -> bool {
+    match p.only_assigned_to() {
+        Some(agent) => e.assigned_agent_id == Some(agent),
+        None => true,
+    }
+}
+
+#[derive(Default)]
+pub struct CustomerSubscription;
+
+#[Subscription]
+impl CustomerSubscription {
+    /// Customers created or changed, as they commit. AGENTs receive only
+    /// their own customers.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn customer_events(&self, ctx: &Context<'_>) -> async_graphql::Result<impl Stream<Item = CustomerEvent>> {
+        let p = principal(ctx)?.clone();
+        let rx = app(ctx).bus.subscribe();
+        Ok(BroadcastStream::new(rx).filter_map(move |item| match item {
+            Ok(event) if event.entity_type == "customer" && may_see(&p, &event) => Some(CustomerEvent { event }),
+            _ => None,
+        }))
+    }
+}
+
+crate::graphql::connection::connection!(CustomerConnection, CustomerEdge, Customer);

@@ -1,0 +1,167 @@
+//! Customer and note entities, their enums, and reusable query fragments.
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+/// Loyalty tier, derived from RFM; BLACKLIST is set by fraud rules only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CustomerTier {
+    #[sea_orm(string_value = "NEW")]
+    New,
+    #[sea_orm(string_value = "SILVER")]
+    Silver,
+    #[sea_orm(string_value = "GOLD")]
+    Gold,
+    #[sea_orm(string_value = "PLATINUM")]
+    Platinum,
+    #[sea_orm(string_value = "BLACKLIST")]
+    Blacklist,
+}
+
+/// Standing of the customer's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CustomerStatus {
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "SUSPICIOUS")]
+    Suspicious,
+    #[sea_orm(string_value = "BLACKLISTED")]
+    Blacklisted,
+}
+
+/// Buying pattern (DESIGN 4.8): new = 1 order, repeat = 2-5, vip = 6+.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CustomerType {
+    #[sea_orm(string_value = "NEW")]
+    New,
+    #[sea_orm(string_value = "REPEAT")]
+    Repeat,
+    #[sea_orm(string_value = "VIP")]
+    Vip,
+    #[sea_orm(string_value = "INACTIVE")]
+    Inactive,
+}
+
+/// Where the customer is in their life with the shop (DESIGN 4.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LifecycleStage {
+    #[sea_orm(string_value = "PROSPECT")]
+    Prospect,
+    #[sea_orm(string_value = "NEW")]
+    New,
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "AT_RISK")]
+    AtRisk,
+    #[sea_orm(string_value = "CHURNED")]
+    Churned,
+}
+
+/// How recently the customer bought (DESIGN 4.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Temperature {
+    #[sea_orm(string_value = "HOT")]
+    Hot,
+    #[sea_orm(string_value = "WARM")]
+    Warm,
+    #[sea_orm(string_value = "COLD")]
+    Cold,
+}
+
+/// A customer.
+pub mod customer {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+    #[sea_orm(table_name = "customers")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub member_code: String,
+        pub name: String,
+        /// E.164.
+        #[sea_orm(unique)]
+        pub phone: String,
+        pub email: Option<String>,
+        pub address: Option<String>,
+        pub city: Option<String>,
+        pub birthday: Option<Date>,
+        pub anniversary: Option<Date>,
+        pub tier: CustomerTier,
+        pub customer_type: CustomerType,
+        pub lifecycle_stage: LifecycleStage,
+        pub temperature: Temperature,
+        pub status: CustomerStatus,
+        /// JSON array of strings.
+        pub tags: Json,
+        pub assigned_agent_id: Option<i64>,
+        /// JSON object: source → id (`{"pos": "123", "facebook": "…"}`).
+        pub external_ids: Json,
+        pub ticket_count: i32,
+        pub return_count: i32,
+        /// Lower-case, accent-free name, email, member code and phone
+        /// digits: what search matches against.
+        #[serde(skip)]
+        pub search_text: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// The tags as strings.
+        pub fn tag_list(&self) -> Vec<String> {
+            serde_json::from_value(self.tags.clone()).unwrap_or_default()
+        }
+    }
+
+    impl Entity {
+        /// Customers `agent` may see: all of them, or only those assigned to
+        /// the agent when the caller is an AGENT.
+        pub fn find_visible_to(p: &crate::auth::Principal) -> Select<Entity> {
+            let q = Entity::find();
+            match p.only_assigned_to() {
+                Some(agent) => q.filter(Column::AssignedAgentId.eq(agent)),
+                None => q,
+            }
+        }
+    }
+}
+
+/// A note a member of staff wrote about a customer.
+pub mod note {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+    #[sea_orm(table_name = "customer_notes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub customer_id: i64,
+        pub author_id: Option<i64>,
+        pub body: String,
+        pub pinned: bool,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,212 @@
+//! Database access shared by every domain: connecting (SQLite or
+//! PostgreSQL), migrations, write transactions, and human-readable codes.
+//!
+//! Writes go through [`Db::begin`]: on SQLite a process-wide async mutex
+//! queues writers fairly and the transaction starts `IMMEDIATE`, so writers
+//! never deadlock on a lock upgrade; on PostgreSQL transactions run in
+//! parallel and services lock the rows they change (`FOR UPDATE`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::AppResult;
+use crate::events::{DomainEvent, EventBus};
+
+/// The connection pool plus what every write needs.
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+    queries: Arc<AtomicU64>,
+}
+
+impl Db {
+    /// Connects, creating the SQLite file and its folder when needed.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let is_sqlite = url.starts_with("sqlite:");
+        if is_sqlite {
+            ensure_sqlite_dir(url)?;
+        }
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+        let mut conn = Database::connect(opts)
+            .await
+            .with_context(|| format!("connecting to the database ({})", redact_url(url)))?;
+        let queries = Arc::new(AtomicU64::new(0));
+        let counter = queries.clone();
+        conn.set_metric_callback(move |_info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { conn, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))), queries })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.conn, None).await.context("running database migrations")
+    }
+
+    /// The pool, for reads.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// SQLite or PostgreSQL.
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// SQL statements run so far on this pool (for tests and `/metrics`).
+    pub fn query_count(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
+    }
+
+    /// True when the database answers.
+    pub async fn ping(&self) -> bool {
+        self.conn.ping().await.is_ok()
+    }
+
+    /// Starts a write transaction whose events are published on commit.
+    pub async fn begin(&self, bus: &EventBus) -> AppResult<Tx> {
+        let guard = match &self.sqlite_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let options = TransactionOptions {
+            sqlite_transaction_mode: guard.as_ref().map(|_| SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let txn = self.conn.begin_with_options(options).await?;
+        Ok(Tx { txn, _writer: guard, events: Vec::new(), bus: bus.clone() })
+    }
+}
+
+/// A write transaction. Domain events queued with [`Tx::publish`] reach the
+/// bus only after [`Tx::commit`] succeeds; dropping it rolls back.
+pub struct Tx {
+    txn: DatabaseTransaction,
+    _writer: Option<OwnedMutexGuard<()>>,
+    events: Vec<DomainEvent>,
+    bus: EventBus,
+}
+
+impl Tx {
+    /// The transaction, to run statements on.
+    pub fn db(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Queues an event for after the commit.
+    pub fn publish(&mut self, event: DomainEvent) {
+        self.events.push(event);
+    }
+
+    /// Commits, then publishes the queued events.
+    pub async fn commit(self) -> AppResult<()> {
+        let Tx { txn, _writer, events, bus } = self;
+        txn.commit().await?;
+        drop(_writer);
+        for event in events {
+            bus.publish(event).await;
+        }
+        Ok(())
+    }
+}
+
+/// Takes the next number of the named sequence (`MEM-2026`, `TV-2026`, …)
+/// inside the caller's transaction, reserving `count` numbers and returning
+/// the first. The increment commits or rolls back with the caller, and
+/// concurrent callers queue on the sequence row, so numbers are unique.
+pub async fn next_in_sequence<C: ConnectionTrait>(db: &C, name: &str, count: i64) -> AppResult<i64> {
+    let table = Alias::new("code_sequences");
+    let value = Alias::new("value");
+    let stmt = Query::insert()
+        .into_table(table.clone())
+        .columns([Alias::new("name"), value.clone()])
+        .values_panic([name.into(), count.into()])
+        .on_conflict(
+            OnConflict::column(Alias::new("name"))
+                .value(value.clone(), Expr::col((table, value.clone())).add(count))
+                .to_owned(),
+        )
+        .returning_col(value)
+        .to_owned();
+    let row = db
+        .query_one(&stmt)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("sequence upsert returned no row"))?;
+    let last: i64 = row.try_get("", "value")?;
+    Ok(last - count + 1)
+}
+
+fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// One page of `select`, newest first by the `id` column, strictly older
+/// than `before_id`, plus whether more rows follow. Keyset pagination: a
+/// page stays correct while rows are being added.
+pub async fn page_newest_first<E, C>(
+    db: &C,
+    select: sea_orm::Select<E>,
+    id: E::Column,
+    first: u64,
+    before_id: Option<i64>,
+) -> AppResult<(Vec<E::Model>, bool)>
+where
+    E: sea_orm::EntityTrait,
+    C: ConnectionTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut q = select.order_by_desc(id).limit(first + 1);
+    if let Some(before) = before_id {
+        q = q.filter(id.lt(before));
+    }
+    let mut rows = q.all(db).await?;
+    let more = rows.len() as u64 > first;
+    rows.truncate(first as usize);
+    Ok((rows, more))
+}

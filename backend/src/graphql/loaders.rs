@@ -1,0 +1,92 @@
+//! DataLoaders: one per relation, one `IN (…)` query per batch, so that a
+//! page of customers with their wallets, notes and agents costs a constant
+//! number of queries whatever its size. A fresh set is made per request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+
+use crate::app::AppCtx;
+use crate::auth::model::user;
+use crate::customers::model::note;
+use crate::error::AppError;
+use crate::wallets::model as wallet;
+
+/// A loader's error (cloned to every waiting field).
+pub type LoadError = Arc<AppError>;
+
+/// A customer id.
+pub type CustomerId = i64;
+/// A staff user id.
+pub type UserId = i64;
+
+/// Wallets by customer id.
+pub struct WalletByCustomer(pub AppCtx);
+/// Notes by customer id (pinned first, newest first).
+pub struct NotesByCustomer(pub AppCtx);
+/// Staff users by id.
+pub struct UserById(pub AppCtx);
+
+impl Loader<CustomerId> for WalletByCustomer {
+    type Value = wallet::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CustomerId]) -> Result<HashMap<CustomerId, wallet::Model>, LoadError> {
+        let rows = crate::wallets::service::of_customers(self.0.db.conn(), keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|w| (w.customer_id, w)).collect())
+    }
+}
+
+impl Loader<CustomerId> for NotesByCustomer {
+    type Value = Vec<note::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CustomerId]) -> Result<HashMap<CustomerId, Vec<note::Model>>, LoadError> {
+        let rows = crate::customers::service::notes_of(self.0.db.conn(), keys).await.map_err(Arc::new)?;
+        let mut out: HashMap<CustomerId, Vec<note::Model>> = HashMap::new();
+        for n in rows {
+            out.entry(n.customer_id).or_default().push(n);
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<UserId> for UserById {
+    type Value = user::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, user::Model>, LoadError> {
+        let rows = crate::auth::service::users_by_ids(self.0.db.conn(), keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
+
+/// The loaders of one request.
+pub struct Loaders {
+    pub wallets: DataLoader<WalletByCustomer>,
+    pub notes: DataLoader<NotesByCustomer>,
+    pub users: DataLoader<UserById>,
+}
+
+impl Loaders {
+    /// A fresh set for one request or one WebSocket connection.
+    pub fn new(app: &AppCtx) -> Arc<Self> {
+        Arc::new(Self {
+            wallets: DataLoader::new(WalletByCustomer(app.clone()), tokio::spawn),
+            notes: DataLoader::new(NotesByCustomer(app.clone()), tokio::spawn),
+            users: DataLoader::new(UserById(app.clone()), tokio::spawn),
+        })
+    }
+}
+
+/// The request's loaders.
+pub fn loaders<'a>(ctx: &async_graphql::Context<'a>) -> &'a Loaders {
+    ctx.data_unchecked::<std::sync::Arc<Loaders>>()
+}
+
+/// A loader error as a GraphQL error with its code.
+pub fn gql(e: LoadError) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions;
+    e.extend()
+}

@@ -1,0 +1,83 @@
+//! The GraphQL schema: one Query / Mutation / Subscription object per
+//! domain, merged here; guards, DataLoaders, connections and the helpers
+//! resolvers use to reach the request's caller and the application.
+
+pub mod connection;
+pub mod guards;
+pub mod loaders;
+
+use async_graphql::extensions::Tracing;
+use async_graphql::{Context, ErrorExtensions, ID, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+
+use crate::app::AppCtx;
+use crate::auth::Principal;
+use crate::error::AppError;
+
+/// Every query field, by domain.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    crate::auth::graphql::AuthQuery,
+    crate::customers::graphql::CustomerQuery,
+    crate::audit::graphql::AuditQuery,
+);
+
+/// Every mutation, by domain.
+#[derive(MergedObject, Default)]
+pub struct Mutation(crate::auth::graphql::AuthMutation, crate::customers::graphql::CustomerMutation);
+
+/// Every subscription, by domain.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(crate::customers::graphql::CustomerSubscription);
+
+/// The schema type served at `/graphql`.
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+/// The schema without data: enough to print the SDL.
+pub fn bare_schema() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+}
+
+/// The served schema, with limits from the configuration.
+pub fn build_schema(app: AppCtx) -> AppSchema {
+    let cfg = app.config.clone();
+    bare_schema()
+        .limit_depth(cfg.max_query_depth)
+        .limit_complexity(cfg.max_query_complexity)
+        .limit_recursive_depth(32)
+        .extension(Tracing)
+        .data(app)
+        .finish()
+}
+
+/// The SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    bare_schema().finish().sdl()
+}
+
+/// How the request authenticated: not at all, or with a valid or an
+/// invalid credential (kept to explain the refusal).
+#[derive(Debug, Clone)]
+pub enum RequestAuth {
+    Anonymous,
+    Authenticated(Principal),
+    Invalid(String),
+}
+
+/// The application, from the schema data.
+pub fn app<'a>(ctx: &Context<'a>) -> &'a AppCtx {
+    ctx.data_unchecked::<AppCtx>()
+}
+
+/// The authenticated caller, or `UNAUTHENTICATED`.
+pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    match ctx.data_opt::<RequestAuth>() {
+        Some(RequestAuth::Authenticated(p)) => Ok(p),
+        Some(RequestAuth::Invalid(why)) => Err(AppError::Unauthenticated(why.clone()).extend()),
+        _ => Err(AppError::Unauthenticated("authentication required: send Authorization: Bearer <token or API key>".into()).extend()),
+    }
+}
+
+/// An id argument as a number, or `BAD_USER_INPUT` on `field`.
+pub fn parse_id(id: &ID, field: &str) -> async_graphql::Result<i64> {
+    id.parse::<i64>().map_err(|_| AppError::bad_input(field, format!("{:?} is not a valid id", id.as_str())).extend())
+}

@@ -1,0 +1,37 @@
+//! crm360: a customer-360 CRM server.
+//!
+//! Where things are (one folder per domain, each with the same shape:
+//! `model.rs` entities, `service.rs` rules and transactions, `graphql.rs`
+//! the thin GraphQL layer, `tests.rs` unit tests):
+//!
+//! - [`customers`]: customers, phones, member codes, notes, search.
+//! - [`wallets`]: one wallet per customer (the ledger comes next).
+//! - [`activities`]: the customer timeline every domain writes to.
+//! - [`audit`]: the hash-chained audit log of every mutation.
+//! - [`auth`]: staff users, JWTs, API keys, roles.
+//!
+//! Cross-cutting: [`config`], [`db`] (connections, write transactions,
+//! human codes), [`error`] (the error codes of the API), [`events`] (the
+//! event bus), [`graphql`] (schema assembly, guards, loaders), [`http`]
+//! (router, limits, health, SPA), [`app`] (startup), [`cli`], [`seed`].
+
+pub mod activities;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod graphql;
+pub mod http;
+pub mod money;
+pub mod seed;
+pub mod telemetry;
+pub mod wallets;
+
+pub use app::{AppCtx, Application};
+pub use error::{AppError, AppResult};

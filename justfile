@@ -1,0 +1,41 @@
+# Everyday recipes. `just` is optional: each recipe is a plain cargo command.
+
+_default:
+    @just --list
+
+# Run the server (SQLite under ./data, demo data on first start, SPA at /)
+run:
+    cargo run --release
+
+# Run the server without rebuilding the SPA (backend work; serves a placeholder page)
+dev:
+    CRM360_SKIP_SPA=1 cargo run
+
+# Every test: unit tests and the black-box suite on SQLite and (when reachable) PostgreSQL
+test:
+    cargo test
+
+# The black-box suite on PostgreSQL + Redis only, failing if they are down
+test-pg:
+    CRM360_REQUIRE_PG=1 cargo test -p crm360-tests -- postgres
+
+# Format the code
+fmt:
+    cargo fmt --all
+
+# Lints as CI runs them
+lint:
+    cargo fmt --all --check
+    cargo clippy --all-targets -- -D warnings
+
+# Regenerate schema.graphql from the code
+schema:
+    cargo run -- export-schema --out schema.graphql
+
+# Add N demo customers (idempotent)
+seed n="100000":
+    cargo run --release -- seed --customers {{n}}
+
+# Benchmarks (seeding speed on SQLite and PostgreSQL)
+bench:
+    .ci/bench-seed

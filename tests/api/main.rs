@@ -1,0 +1,12 @@
+//! Black-box tests of crm360: each test starts the real server and talks
+//! GraphQL over HTTP and WebSocket, once on SQLite (`sqlite::…`) and once
+//! on PostgreSQL (`postgres::…`).
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod customers;
+mod graphql_limits;
+mod ops;
+mod realtime;

@@ -1,0 +1,40 @@
+//! What operators and newcomers touch: health, metrics, the SPA, GraphiQL,
+//! the committed schema.
+
+crate::on_both! {
+    async fn health_readiness_and_metrics_answer(app) {
+        let health = app.http.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(health.status(), 200);
+        let ready: serde_json::Value = app.http.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(ready["status"], "ready");
+        assert_eq!(ready["database"], "ok");
+        let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("crm360_http_requests_total"), "{metrics}");
+        assert!(metrics.contains("crm360_db_queries_total"));
+        let res = app.http.get(app.url("/healthz")).send().await.unwrap();
+        assert!(res.headers().contains_key("x-request-id"), "every response carries a request id");
+    }
+
+    async fn the_spa_is_served_at_the_root_and_for_client_routes(app) {
+        for path in ["/", "/customers", "/login"] {
+            let res = app.http.get(app.url(path)).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+            assert!(ct.starts_with("text/html"), "{path}: {ct}");
+            let body = res.text().await.unwrap();
+            assert!(body.contains("crm360"), "{path}: {body}");
+        }
+        let graphiql = app.http.get(app.url("/graphql")).send().await.unwrap().text().await.unwrap();
+        assert!(graphiql.to_lowercase().contains("graphiql"));
+    }
+}
+
+#[test]
+fn the_committed_schema_matches_the_code() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql"))
+        .expect("schema.graphql at the repository root");
+    assert!(
+        committed == crm360::graphql::sdl(),
+        "schema.graphql is stale: run `cargo run -- export-schema --out schema.graphql` and commit it"
+    );
+}
