@@ -13,7 +13,7 @@ dev:
 
 # Every test: unit tests and the black-box suite on SQLite and (when reachable) PostgreSQL
 test:
-    cargo test
+    cargo test --workspace
 
 # The black-box suite on PostgreSQL + Redis only, failing if they are down
 test-pg:
@@ -26,7 +26,7 @@ fmt:
 # Lints as CI runs them
 lint:
     cargo fmt --all --check
-    cargo clippy --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets -- -D warnings
 
 # Regenerate schema.graphql from the code
 schema:
@@ -36,6 +36,10 @@ schema:
 seed n="100000":
     cargo run --release -- seed --customers {{n}}
 
-# Benchmarks (seeding speed on SQLite and PostgreSQL)
-bench:
-    .ci/bench-seed
+# Benchmark: seeding 100,000 customers on SQLite and on PostgreSQL (fresh databases)
+bench n="100000":
+    cargo build --release
+    rm -f /tmp/crm360-bench.db*
+    time env DATABASE_URL="sqlite:///tmp/crm360-bench.db?mode=rwc" CRM360_DEMO_DATA=false ./target/release/crm360 seed --customers {{n}}
+    psql -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS crm360_bench" -c "CREATE DATABASE crm360_bench"
+    time env DATABASE_URL="postgres://postgres@127.0.0.1:5432/crm360_bench" ./target/release/crm360 seed --customers {{n}}

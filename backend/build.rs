@@ -34,10 +34,7 @@ const BINDGEN_CACHE: &str = "bindgen-v1";
 
 fn main() {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
-    let workspace = manifest_dir
-        .parent()
-        .expect("the backend crate lives inside the workspace")
-        .to_path_buf();
+    let workspace = manifest_dir.parent().expect("the backend crate lives inside the workspace").to_path_buf();
     let frontend = workspace.join("frontend");
 
     println!("cargo:rerun-if-env-changed={SKIP_VAR}");
@@ -55,9 +52,7 @@ fn main() {
     }
 
     let dist = if skip_requested() {
-        println!(
-            "cargo:warning={SKIP_VAR} is set: the server will serve a placeholder instead of the SPA"
-        );
+        println!("cargo:warning={SKIP_VAR} is set: the server will serve a placeholder instead of the SPA");
         write_placeholder(&PathBuf::from(env("OUT_DIR")).join("spa-skipped"))
     } else {
         build_spa(&workspace, &frontend)
@@ -117,9 +112,7 @@ fn cargo_build_wasm(workspace: &Path, build_dir: &Path) -> PathBuf {
         .stderr(Stdio::inherit());
     clear_outer_cargo_env(&mut command);
 
-    let status = command
-        .status()
-        .unwrap_or_else(|e| fail(format_args!("cannot run cargo for the frontend: {e}")));
+    let status = command.status().unwrap_or_else(|e| fail(format_args!("cannot run cargo for the frontend: {e}")));
     if !status.success() {
         fail(format_args!(
             "building {FRONTEND_PACKAGE} for {WASM_TARGET} failed ({status}); its output is above.\n\
@@ -127,15 +120,9 @@ fn cargo_build_wasm(workspace: &Path, build_dir: &Path) -> PathBuf {
         ));
     }
 
-    let wasm = build_dir
-        .join(WASM_TARGET)
-        .join(WASM_PROFILE)
-        .join(format!("{FRONTEND_PACKAGE}.wasm"));
+    let wasm = build_dir.join(WASM_TARGET).join(WASM_PROFILE).join(format!("{FRONTEND_PACKAGE}.wasm"));
     if !wasm.is_file() {
-        fail(format_args!(
-            "the frontend build produced no {}",
-            wasm.display()
-        ));
+        fail(format_args!("the frontend build produced no {}", wasm.display()));
     }
     wasm
 }
@@ -166,14 +153,7 @@ fn clear_outer_cargo_env(command: &mut Command) {
         "NUM_JOBS",
         "OUT_DIR",
     ];
-    const PREFIXES: &[&str] = &[
-        "CARGO_FEATURE_",
-        "CARGO_CFG_",
-        "CARGO_PKG_",
-        "CARGO_MANIFEST_",
-        "DEP_",
-        "__CARGO",
-    ];
+    const PREFIXES: &[&str] = &["CARGO_FEATURE_", "CARGO_CFG_", "CARGO_PKG_", "CARGO_MANIFEST_", "DEP_", "__CARGO"];
     for (key, _) in std::env::vars_os() {
         let Some(name) = key.to_str() else { continue };
         if EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p)) {
@@ -198,15 +178,10 @@ fn ensure_wasm_target(rustc: &OsString) {
     }
 
     eprintln!("installing the {WASM_TARGET} target with rustup");
-    let status = Command::new("rustup")
-        .args(["target", "add", WASM_TARGET])
-        .stdout(Stdio::from(io::stderr()))
-        .status();
+    let status = Command::new("rustup").args(["target", "add", WASM_TARGET]).stdout(Stdio::from(io::stderr())).status();
     match status {
         Ok(status) if status.success() => {}
-        Ok(status) => fail(format_args!(
-            "`rustup target add {WASM_TARGET}` failed ({status})"
-        )),
+        Ok(status) => fail(format_args!("`rustup target add {WASM_TARGET}` failed ({status})")),
         Err(e) => fail(format_args!(
             "the {WASM_TARGET} target is missing and rustup cannot be run ({e}); \
              install the target for this toolchain, or set {SKIP_VAR}=1"
@@ -222,12 +197,7 @@ fn run_wasm_bindgen(wasm: &Path, stem: &str, out_dir: &Path) {
     }
     create_dir(out_dir);
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
-    bindgen
-        .input_path(wasm)
-        .out_name(stem)
-        .typescript(false)
-        .remove_name_section(true)
-        .remove_producers_section(true);
+    bindgen.input_path(wasm).out_name(stem).typescript(false).remove_name_section(true).remove_producers_section(true);
     bindgen
         .web(true)
         .and_then(|b| b.generate(out_dir))
@@ -243,10 +213,7 @@ fn assemble_dist(frontend: &Path, bindgen_dir: &Path, stem: &str, dist: &Path) {
     let wasm = format!("{stem}_bg.wasm");
     let template = String::from_utf8(read(&frontend.join("index.html")))
         .unwrap_or_else(|_| fail(format_args!("frontend/index.html is not UTF-8")));
-    let index = template
-        .replace("{{STYLE}}", &style)
-        .replace("{{SCRIPT}}", &script)
-        .replace("{{WASM}}", &wasm);
+    let index = template.replace("{{STYLE}}", &style).replace("{{SCRIPT}}", &script).replace("{{WASM}}", &wasm);
 
     // Built next to `dist`, then swapped in, so that a server reading the
     // folder at run time (debug builds) never sees it half-written.
@@ -273,9 +240,9 @@ fn write_placeholder(dir: &Path) -> PathBuf {
 /// FNV-1a, 64 bits, as 16 hex digits: a stable content fingerprint for file
 /// names (not a security measure).
 fn fingerprint(bytes: &[u8]) -> String {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
+    let hash = bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
     let mut hex = String::with_capacity(16);
     write!(hex, "{hash:016x}").expect("writing to a String cannot fail");
     hex
@@ -283,21 +250,15 @@ fn fingerprint(bytes: &[u8]) -> String {
 
 fn copy_dir(from: &Path, to: &Path) {
     create_dir(to);
-    let entries = fs::read_dir(from)
-        .unwrap_or_else(|e| fail(format_args!("cannot read {}: {e}", from.display())));
+    let entries = fs::read_dir(from).unwrap_or_else(|e| fail(format_args!("cannot read {}: {e}", from.display())));
     for entry in entries {
-        let entry =
-            entry.unwrap_or_else(|e| fail(format_args!("cannot read {}: {e}", from.display())));
+        let entry = entry.unwrap_or_else(|e| fail(format_args!("cannot read {}: {e}", from.display())));
         let path = entry.path();
         let target = to.join(entry.file_name());
         if path.is_dir() {
             copy_dir(&path, &target);
         } else if let Err(e) = fs::copy(&path, &target) {
-            fail(format_args!(
-                "cannot copy {} to {}: {e}",
-                path.display(),
-                target.display()
-            ));
+            fail(format_args!("cannot copy {} to {}: {e}", path.display(), target.display()));
         }
     }
 }
@@ -315,11 +276,7 @@ fn replace_dir(staging: &Path, dist: &Path) {
             return;
         }
     }
-    fail(format_args!(
-        "cannot move {} to {}",
-        staging.display(),
-        dist.display()
-    ));
+    fail(format_args!("cannot move {} to {}", staging.display(), dist.display()));
 }
 
 fn env(name: &str) -> String {

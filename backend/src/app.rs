@@ -46,8 +46,7 @@ impl AppCtx {
             None => EventBus::in_process(),
         };
         let secret = config.jwt_secret.expose_secret().as_bytes().to_vec();
-        let phone_region = crate::customers::phone::region(&config.phone_region)
-            .context("unknown phone region")?;
+        let phone_region = crate::customers::phone::region(&config.phone_region).context("unknown phone region")?;
         let tz = config.tz()?;
         Ok(Self {
             jwt: Arc::new(JwtKeys {
@@ -98,15 +97,13 @@ impl Application {
     pub async fn build_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
         let ctx = AppCtx::connect(config, clock).await?;
         ctx.db.migrate().await?;
-        let generated_admin_password = crate::auth::service::ensure_first_admin(&ctx)
-            .await
-            .context("creating the first admin")?;
+        let generated_admin_password =
+            crate::auth::service::ensure_first_admin(&ctx).await.context("creating the first admin")?;
         if ctx.config.demo_data {
             crate::seed::demo_if_empty(&ctx).await.context("loading demo data")?;
         }
-        let listener = TcpListener::bind(ctx.config.bind)
-            .await
-            .with_context(|| format!("binding {}", ctx.config.bind))?;
+        let listener =
+            TcpListener::bind(ctx.config.bind).await.with_context(|| format!("binding {}", ctx.config.bind))?;
         Ok(Self { listener, ctx, generated_admin_password })
     }
 
@@ -126,7 +123,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then drains in-flight requests.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let router = crate::http::router(self.ctx.clone());
         axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)

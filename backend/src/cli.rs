@@ -80,7 +80,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateUser { email, role, name, password } => {
-            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}: ADMIN, MANAGER, AGENT or VIEWER"))?;
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role {role:?}: ADMIN, MANAGER, AGENT or VIEWER"))?;
             let ctx = connect().await?;
             ctx.db.migrate().await?;
             let (password, generated) = match password {

@@ -1,13 +1,14 @@
 //! Typed configuration, layered: built-in defaults, then an optional TOML
 //! file (`crm360.toml`, or the path in `CRM360_CONFIG`), then environment
 //! variables (`CRM360_*`, plus the conventional `DATABASE_URL`, `REDIS_URL`
-//! and `JWT_SECRET`). Secrets are wrapped so they never print.
+//! and `JWT_SECRET`). Secrets are wrapped so they never print (the
+//! `Serialize` impl, used to show the effective configuration, redacts them).
 
 use std::net::SocketAddr;
 
 use anyhow::{Context, bail};
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -30,8 +31,9 @@ pub enum LogFormat {
     Json,
 }
 
-/// Everything the server can be told.
+/// Everything the server can be told. Missing keys take their default.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Config {
     pub environment: Environment,
     /// Address to listen on; port 0 picks a free port (tests).
@@ -116,7 +118,7 @@ impl Config {
     /// Reads defaults, the optional file and the environment, then checks.
     pub fn load() -> anyhow::Result<Self> {
         let file = std::env::var("CRM360_CONFIG").unwrap_or_else(|_| "crm360.toml".into());
-        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+        let config: Config = Figment::new()
             .merge(Toml::file(&file))
             .merge(Env::prefixed("CRM360_"))
             .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL", "JWT_SECRET"]))
@@ -154,5 +156,49 @@ impl Config {
     /// True for a SQLite database.
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_the_default_or_a_short_jwt_secret() {
+        let mut c = Config { environment: Environment::Production, ..Config::default() };
+        assert!(c.validate().unwrap_err().to_string().contains("JWT secret"));
+        c.jwt_secret = SecretString::from("short");
+        assert!(c.validate().is_err());
+        c.jwt_secret = SecretString::from("a-long-random-secret-of-at-least-32-chars");
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn development_accepts_the_default_secret_but_not_a_bad_zone_or_region() {
+        Config::default().validate().unwrap();
+        assert!(Config { business_timezone: "Mars/Olympus".into(), ..Config::default() }.validate().is_err());
+        assert!(Config { phone_region: "XX".into(), ..Config::default() }.validate().is_err());
+    }
+
+    #[test]
+    fn the_environment_overrides_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "postgres://u:p@db/crm");
+            jail.set_env("CRM360_BIND", "0.0.0.0:9000");
+            jail.set_env("CRM360_DEMO_DATA", "false");
+            let c = Config::load().unwrap();
+            assert_eq!(c.database_url, "postgres://u:p@db/crm");
+            assert_eq!(c.bind.port(), 9000);
+            assert!(!c.demo_data);
+            assert_eq!(c.jwt_secret.expose_secret(), DEFAULT_JWT_SECRET);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = Config { jwt_secret: SecretString::from("super-secret-value"), ..Config::default() };
+        assert!(!format!("{c:?}").contains("super-secret-value"));
+        assert!(!serde_json::to_string(&c).unwrap().contains("super-secret-value"));
     }
 }

@@ -152,10 +152,7 @@ pub async fn next_in_sequence<C: ConnectionTrait>(db: &C, name: &str, count: i64
         )
         .returning_col(value)
         .to_owned();
-    let row = db
-        .query_one(&stmt)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("sequence upsert returned no row"))?;
+    let row = db.query_one(&stmt).await?.ok_or_else(|| anyhow::anyhow!("sequence upsert returned no row"))?;
     let last: i64 = row.try_get("", "value")?;
     Ok(last - count + 1)
 }

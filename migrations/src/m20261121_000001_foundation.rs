@@ -170,11 +170,7 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(ApiKeys::CreatedBy).big_integer().not_null())
                 .col(ts(ApiKeys::CreatedAt))
                 .col(ColumnDef::new(ApiKeys::RevokedAt).timestamp_with_time_zone().null())
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(ApiKeys::Table, ApiKeys::CreatedBy)
-                        .to(Users::Table, Users::Id),
-                )
+                .foreign_key(ForeignKey::create().from(ApiKeys::Table, ApiKeys::CreatedBy).to(Users::Table, Users::Id))
                 .to_owned(),
         )
         .await?;
@@ -193,12 +189,7 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Customers::Anniversary).date().null())
                 .col(ColumnDef::new(Customers::Tier).string_len(16).not_null().default("NEW"))
                 .col(ColumnDef::new(Customers::CustomerType).string_len(16).not_null().default("NEW"))
-                .col(
-                    ColumnDef::new(Customers::LifecycleStage)
-                        .string_len(16)
-                        .not_null()
-                        .default("PROSPECT"),
-                )
+                .col(ColumnDef::new(Customers::LifecycleStage).string_len(16).not_null().default("PROSPECT"))
                 .col(ColumnDef::new(Customers::Temperature).string_len(8).not_null().default("COLD"))
                 .col(ColumnDef::new(Customers::Status).string_len(16).not_null().default("ACTIVE"))
                 .col(ColumnDef::new(Customers::Tags).json().not_null())
@@ -210,9 +201,7 @@ impl MigrationTrait for Migration {
                 .col(ts(Customers::CreatedAt))
                 .col(ts(Customers::UpdatedAt))
                 .foreign_key(
-                    ForeignKey::create()
-                        .from(Customers::Table, Customers::AssignedAgentId)
-                        .to(Users::Table, Users::Id),
+                    ForeignKey::create().from(Customers::Table, Customers::AssignedAgentId).to(Users::Table, Users::Id),
                 )
                 .to_owned(),
         )
@@ -225,8 +214,7 @@ impl MigrationTrait for Migration {
             ("idx_customers_name", Customers::Name),
             ("idx_customers_email", Customers::Email),
         ] {
-            m.create_index(Index::create().name(name).table(Customers::Table).col(col).to_owned())
-                .await?;
+            m.create_index(Index::create().name(name).table(Customers::Table).col(col).to_owned()).await?;
         }
 
         m.create_table(
@@ -245,9 +233,7 @@ impl MigrationTrait for Migration {
                 .check(Expr::col(Wallets::VirtualBalance).gte(0))
                 .check(Expr::col(Wallets::Points).gte(0))
                 .foreign_key(
-                    ForeignKey::create()
-                        .from(Wallets::Table, Wallets::CustomerId)
-                        .to(Customers::Table, Customers::Id),
+                    ForeignKey::create().from(Wallets::Table, Wallets::CustomerId).to(Customers::Table, Customers::Id),
                 )
                 .to_owned(),
         )

@@ -65,8 +65,10 @@ crate::on_both! {
             assert_eq!(res["data"]["customers"]["edges"].as_array().unwrap().len(), n as usize);
             costs.push(app.queries() - before);
         }
-        // page + wallets + notes + users (agents and note authors may come
-        // in one batch or two): the same bound for 2 rows as for 25.
-        assert!(costs.iter().all(|c| (3..=5).contains(c)), "the cost does not grow with the page: {costs:?}");
+        // page + wallets + notes + users (agents and note authors may come in
+        // one batch or two; a batch window is a few milliseconds, so a very
+        // busy machine can split one in two): the same small bound for 2 rows
+        // as for 25, where one query per row would cost 75 or more.
+        assert!(costs.iter().all(|c| (3..=6).contains(c)), "the cost does not grow with the page: {costs:?}");
     }
 }

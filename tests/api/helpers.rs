@@ -161,17 +161,8 @@ pub async fn spawn_with(config: Config, backend: Backend) -> TestApp {
         let _ = rx.await;
     }));
     let http = reqwest::Client::new();
-    let mut test_app = TestApp {
-        addr,
-        http,
-        token: String::new(),
-        ctx,
-        clock,
-        backend,
-        database_url,
-        _shutdown: tx,
-        cleanup: None,
-    };
+    let mut test_app =
+        TestApp { addr, http, token: String::new(), ctx, clock, backend, database_url, _shutdown: tx, cleanup: None };
     test_app.token = test_app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     test_app
 }

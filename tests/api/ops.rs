@@ -2,6 +2,20 @@
 //! the committed schema.
 
 crate::on_both! {
+    async fn seeding_is_idempotent_and_gives_unique_member_codes(app) {
+        let first = crm360::seed::customers(&app.ctx, 700, false).await.unwrap();
+        assert_eq!((first.added, first.existing), (700, 0));
+        let again = crm360::seed::customers(&app.ctx, 750, false).await.unwrap();
+        assert_eq!((again.added, again.existing), (50, 700));
+        let res = app.gql("{ customers(first: 100, sort: NAME_ASC) { totalCount edges { node { memberCode phone wallet { realBalance } } } } }", serde_json::json!({})).await;
+        assert_eq!(res["data"]["customers"]["totalCount"], 750, "{res}");
+        let codes: std::collections::HashSet<_> = res["data"]["customers"]["edges"].as_array().unwrap().iter()
+            .map(|e| e["node"]["memberCode"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(codes.len(), 100);
+        let report = app.gql("{ verifyAuditChain { valid } }", serde_json::json!({})).await;
+        assert_eq!(report["data"]["verifyAuditChain"]["valid"], true);
+    }
+
     async fn health_readiness_and_metrics_answer(app) {
         let health = app.http.get(app.url("/healthz")).send().await.unwrap();
         assert_eq!(health.status(), 200);

@@ -84,12 +84,11 @@ impl AuditQuery {
         let first = connection::page_size(first).extend()?;
         let after: Option<IdCursor> = connection::decode_cursor(after.as_deref()).extend()?;
         let f = filter.unwrap_or_default();
-        let filter = AuditFilter { entity_type: f.entity_type, entity_id: f.entity_id, actor: f.actor, action: f.action };
+        let filter =
+            AuditFilter { entity_type: f.entity_type, entity_id: f.entity_id, actor: f.actor, action: f.action };
         let (rows, more) = service::list(app.db.conn(), &filter, first, after.map(|c| c.id)).await.extend()?;
-        let items = rows
-            .into_iter()
-            .map(|r| (connection::encode_cursor(&IdCursor { id: r.id }), AuditEntry(r)))
-            .collect();
+        let items =
+            rows.into_iter().map(|r| (connection::encode_cursor(&IdCursor { id: r.id }), AuditEntry(r))).collect();
         let counter: connection::Counter = Arc::new(move || {
             let (app, filter) = (app.clone(), filter.clone());
             Box::pin(async move { service::count(app.db.conn(), &filter).await })

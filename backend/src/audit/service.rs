@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -63,13 +63,9 @@ pub async fn record(tx: &Tx, actor: &Principal, at: DateTime<Utc>, change: Chang
     }
     .insert(db)
     .await?;
-    head::ActiveModel {
-        id: Set(1),
-        last_id: Set(inserted.id),
-        last_hash: Set(inserted.hash.clone()),
-    }
-    .update(db)
-    .await?;
+    head::ActiveModel { id: Set(1), last_id: Set(inserted.id), last_hash: Set(inserted.hash.clone()) }
+        .update(db)
+        .await?;
     Ok(inserted)
 }
 
@@ -123,12 +119,8 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> AppResult<ChainReport> {
         let Some(last) = rows.last() else { break };
         after_id = last.id;
         for row in &rows {
-            let broken = |message: String| ChainReport {
-                valid: false,
-                checked,
-                first_broken_id: Some(row.id.into()),
-                message,
-            };
+            let broken =
+                |message: String| ChainReport { valid: false, checked, first_broken_id: Some(row.id.into()), message };
             if row.prev_hash != prev {
                 return Ok(broken(format!("row {} does not link to the row before it", row.id)));
             }

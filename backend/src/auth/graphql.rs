@@ -3,9 +3,9 @@
 use async_graphql::{Context, ID, InputObject, Object, ResultExt, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::Role;
 use super::model::{api_key, user};
 use super::service::{self, NewUser};
-use super::Role;
 use crate::graphql::guards::RoleGuard;
 use crate::graphql::{app, parse_id, principal};
 
@@ -123,9 +123,8 @@ impl AuthQuery {
     /// The caller.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         let p = principal(ctx)?;
-        let id = p.user_id().ok_or_else(|| {
-            crate::error::AppError::Forbidden("an API key is not a user".into())
-        }).extend()?;
+        let id =
+            p.user_id().ok_or_else(|| crate::error::AppError::Forbidden("an API key is not a user".into())).extend()?;
         service::find_user(app(ctx).db.conn(), id)
             .await
             .extend()?
@@ -171,10 +170,15 @@ impl AuthMutation {
 
     /// Creates an API key (ADMIN). The key is in the answer, once.
     #[graphql(guard = "RoleGuard::at_least(Role::Admin)")]
-    async fn create_api_key(&self, ctx: &Context<'_>, input: CreateApiKeyInput) -> async_graphql::Result<CreatedApiKey> {
-        let created = service::create_api_key(app(ctx), principal(ctx)?, &input.name, input.scope == ApiKeyScope::Write)
-            .await
-            .extend()?;
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiKeyInput,
+    ) -> async_graphql::Result<CreatedApiKey> {
+        let created =
+            service::create_api_key(app(ctx), principal(ctx)?, &input.name, input.scope == ApiKeyScope::Write)
+                .await
+                .extend()?;
         Ok(CreatedApiKey { key: created.key, api_key: ApiKey(created.record) })
     }
 

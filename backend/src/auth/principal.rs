@@ -6,8 +6,19 @@ use serde::{Deserialize, Serialize};
 /// Staff roles, from least to most powerful. An API key acts as VIEWER
 /// (scope `read`) or MANAGER (scope `write`), never ADMIN.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, async_graphql::Enum,
-    sea_orm::EnumIter, sea_orm::DeriveActiveEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 #[serde(rename_all = "UPPERCASE")]

@@ -1,11 +1,14 @@
 //! Passwords (argon2), login tokens (JWT, HS256), API keys, staff users.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use rand::Rng;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -88,13 +91,18 @@ pub async fn login(ctx: &AppCtx, email: &str, password: &str) -> AppResult<Sessi
     am.last_login_at = Set(Some(now));
     let user = am.update(tx.db()).await?;
     let principal = Principal { credential: Credential::User { user_id: user.id }, role: user.role, expires_at: None };
-    audit::record(&tx, &principal, now, Change {
-        action: "auth.login",
-        entity_type: "user",
-        entity_id: Some(user.id.to_string()),
-        before: None,
-        after: None,
-    })
+    audit::record(
+        &tx,
+        &principal,
+        now,
+        Change {
+            action: "auth.login",
+            entity_type: "user",
+            entity_id: Some(user.id.to_string()),
+            before: None,
+            after: None,
+        },
+    )
     .await?;
     tx.commit().await?;
     issue_token(ctx, user)
@@ -104,7 +112,8 @@ pub async fn login(ctx: &AppCtx, email: &str, password: &str) -> AppResult<Sessi
 pub fn issue_token(ctx: &AppCtx, user: user::Model) -> AppResult<Session> {
     let now = ctx.now();
     let expires_at = now + Duration::minutes(ctx.config.jwt_ttl_minutes);
-    let claims = Claims { sub: user.id.to_string(), role: user.role, iat: now.timestamp(), exp: expires_at.timestamp() };
+    let claims =
+        Claims { sub: user.id.to_string(), role: user.role, iat: now.timestamp(), exp: expires_at.timestamp() };
     let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &ctx.jwt.encoding)
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(Session { token, expires_at, user })
@@ -212,13 +221,18 @@ pub async fn create_user(ctx: &AppCtx, actor: &Principal, input: NewUser) -> App
     }
     .insert(tx.db())
     .await?;
-    audit::record(&tx, actor, now, Change {
-        action: "user.create",
-        entity_type: "user",
-        entity_id: Some(created.id.to_string()),
-        before: None,
-        after: Some(json!({ "email": created.email, "name": created.name, "role": created.role })),
-    })
+    audit::record(
+        &tx,
+        actor,
+        now,
+        Change {
+            action: "user.create",
+            entity_type: "user",
+            entity_id: Some(created.id.to_string()),
+            before: None,
+            after: Some(json!({ "email": created.email, "name": created.name, "role": created.role })),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(created)
@@ -235,12 +249,16 @@ pub async fn ensure_first_admin(ctx: &AppCtx) -> AppResult<Option<String>> {
         Some(p) => (p.expose_secret().to_owned(), false),
         None => (generate_password(), true),
     };
-    create_user(ctx, &Principal::system(), NewUser {
-        email: ctx.config.admin_email.clone(),
-        name: "Administrator".into(),
-        role: Role::Admin,
-        password: password.clone(),
-    })
+    create_user(
+        ctx,
+        &Principal::system(),
+        NewUser {
+            email: ctx.config.admin_email.clone(),
+            name: "Administrator".into(),
+            role: Role::Admin,
+            password: password.clone(),
+        },
+    )
     .await?;
     Ok(generated.then_some(password))
 }
@@ -275,13 +293,18 @@ pub async fn create_api_key(ctx: &AppCtx, actor: &Principal, name: &str, write: 
     }
     .insert(tx.db())
     .await?;
-    audit::record(&tx, actor, now, Change {
-        action: "api_key.create",
-        entity_type: "api_key",
-        entity_id: Some(record.id.to_string()),
-        before: None,
-        after: Some(json!({ "name": record.name, "prefix": record.prefix, "scopes": record.scopes })),
-    })
+    audit::record(
+        &tx,
+        actor,
+        now,
+        Change {
+            action: "api_key.create",
+            entity_type: "api_key",
+            entity_id: Some(record.id.to_string()),
+            before: None,
+            after: Some(json!({ "name": record.name, "prefix": record.prefix, "scopes": record.scopes })),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(CreatedKey { key, record })
@@ -301,13 +324,18 @@ pub async fn revoke_api_key(ctx: &AppCtx, actor: &Principal, id: i64) -> AppResu
     let mut am = key.into_active_model();
     am.revoked_at = Set(Some(now));
     let key = am.update(tx.db()).await?;
-    audit::record(&tx, actor, now, Change {
-        action: "api_key.revoke",
-        entity_type: "api_key",
-        entity_id: Some(id.to_string()),
-        before: None,
-        after: Some(json!({ "revokedAt": now })),
-    })
+    audit::record(
+        &tx,
+        actor,
+        now,
+        Change {
+            action: "api_key.revoke",
+            entity_type: "api_key",
+            entity_id: Some(id.to_string()),
+            before: None,
+            after: Some(json!({ "revokedAt": now })),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(key)

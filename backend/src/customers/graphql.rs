@@ -272,7 +272,11 @@ impl CustomerQuery {
 
     /// A customer by member code (`MEM-2026-0001`); `null` when unknown.
     #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
-    async fn customer_by_member_code(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Customer>> {
+    async fn customer_by_member_code(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> async_graphql::Result<Option<Customer>> {
         Ok(service::find_by_member_code(app(ctx), principal(ctx)?, &code).await.extend()?.map(Customer))
     }
 
@@ -405,7 +409,12 @@ impl CustomerMutation {
 
     /// Pins or unpins a note.
     #[graphql(guard = "RoleGuard::at_least(Role::Agent)")]
-    async fn pin_customer_note(&self, ctx: &Context<'_>, note_id: ID, pinned: bool) -> async_graphql::Result<CustomerNote> {
+    async fn pin_customer_note(
+        &self,
+        ctx: &Context<'_>,
+        note_id: ID,
+        pinned: bool,
+    ) -> async_graphql::Result<CustomerNote> {
         let id = parse_id(&note_id, "noteId")?;
         Ok(CustomerNote(service::pin_note(app(ctx), principal(ctx)?, id, pinned).await.extend()?))
     }

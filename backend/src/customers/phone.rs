@@ -34,13 +34,7 @@ pub fn normalize(raw: &str, default_region: country::Id, field: &str) -> Result<
 /// (`+84901234567` → `0901234567`), used for search.
 pub fn national_digits(e164: &str) -> String {
     match phonenumber::parse(None, e164) {
-        Ok(n) => n
-            .format()
-            .mode(Mode::National)
-            .to_string()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect(),
+        Ok(n) => n.format().mode(Mode::National).to_string().chars().filter(char::is_ascii_digit).collect(),
         Err(_) => e164.chars().filter(char::is_ascii_digit).collect(),
     }
 }

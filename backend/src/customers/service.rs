@@ -9,9 +9,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::model::{
-    CustomerStatus, CustomerTier, CustomerType, LifecycleStage, Temperature, customer, note,
-};
+use super::model::{CustomerStatus, CustomerTier, CustomerType, LifecycleStage, Temperature, customer, note};
 use super::phone;
 use crate::app::AppCtx;
 use crate::audit::service::{self as audit, Change};
@@ -220,7 +218,8 @@ pub async fn update(ctx: &AppCtx, actor: &Principal, id: i64, patch: CustomerPat
     let mut am = before.clone().into_active_model();
     let mut changed: Vec<&str> = Vec::new();
     // What search matches on, as it will be after the change.
-    let (mut name_now, mut email_now, mut phone_now) = (before.name.clone(), before.email.clone(), before.phone.clone());
+    let (mut name_now, mut email_now, mut phone_now) =
+        (before.name.clone(), before.email.clone(), before.phone.clone());
 
     if let Some(name) = patch.name {
         name_now = valid_name(&name, &field("name"))?;
@@ -537,13 +536,19 @@ pub fn search_text(name: &str, email: Option<&str>, member_code: &str, phone_e16
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "").replace('%', "").replace('_', " ")
+    s.replace(['\\', '%'], "").replace('_', " ")
 }
 
 // ----------------------------------------------------------------- notes
 
 /// Adds a note to a customer, optionally pinned.
-pub async fn add_note(ctx: &AppCtx, actor: &Principal, customer_id: i64, body: &str, pinned: bool) -> AppResult<note::Model> {
+pub async fn add_note(
+    ctx: &AppCtx,
+    actor: &Principal,
+    customer_id: i64,
+    body: &str,
+    pinned: bool,
+) -> AppResult<note::Model> {
     let body = body.trim();
     if body.is_empty() {
         return Err(AppError::bad_input("body", "a note cannot be empty"));
@@ -566,7 +571,16 @@ pub async fn add_note(ctx: &AppCtx, actor: &Principal, customer_id: i64, body: &
     .insert(tx.db())
     .await?;
     let preview: String = body.chars().take(80).collect();
-    activities::service::record(tx.db(), customer_id, "note.added", format!("Note: {preview}"), json!({ "noteId": created.id }), actor, now).await?;
+    activities::service::record(
+        tx.db(),
+        customer_id,
+        "note.added",
+        format!("Note: {preview}"),
+        json!({ "noteId": created.id }),
+        actor,
+        now,
+    )
+    .await?;
     audit::record(
         &tx,
         actor,
@@ -602,7 +616,16 @@ pub async fn pin_note(ctx: &AppCtx, actor: &Principal, note_id: i64, pinned: boo
     am.updated_at = Set(now);
     let after = am.update(tx.db()).await?;
     let verb = if pinned { "pinned" } else { "unpinned" };
-    activities::service::record(tx.db(), existing.customer_id, "note.pinned", format!("Note {verb}"), json!({ "noteId": note_id, "pinned": pinned }), actor, now).await?;
+    activities::service::record(
+        tx.db(),
+        existing.customer_id,
+        "note.pinned",
+        format!("Note {verb}"),
+        json!({ "noteId": note_id, "pinned": pinned }),
+        actor,
+        now,
+    )
+    .await?;
     audit::record(
         &tx,
         actor,

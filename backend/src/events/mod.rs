@@ -80,10 +80,7 @@ impl EventBus {
     pub async fn redis(url: &str, channel: &str) -> anyhow::Result<Self> {
         use anyhow::Context;
         let client = redis::Client::open(url).context("parsing REDIS_URL")?;
-        let publisher = client
-            .get_connection_manager()
-            .await
-            .context("connecting to Redis for the event bus")?;
+        let publisher = client.get_connection_manager().await.context("connecting to Redis for the event bus")?;
         let (local, _) = broadcast::channel(LOCAL_CAPACITY);
         // Subscribe before returning so that nothing published after startup
         // is missed by this instance.

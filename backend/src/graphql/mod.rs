@@ -73,7 +73,10 @@ pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> 
     match ctx.data_opt::<RequestAuth>() {
         Some(RequestAuth::Authenticated(p)) => Ok(p),
         Some(RequestAuth::Invalid(why)) => Err(AppError::Unauthenticated(why.clone()).extend()),
-        _ => Err(AppError::Unauthenticated("authentication required: send Authorization: Bearer <token or API key>".into()).extend()),
+        _ => Err(AppError::Unauthenticated(
+            "authentication required: send Authorization: Bearer <token or API key>".into(),
+        )
+        .extend()),
     }
 }
 

@@ -55,10 +55,8 @@ pub async fn graphql(State(st): State<AppState>, headers: HeaderMap, body: Resul
         BatchResponse::Batch(rs) => rs.iter_mut().for_each(with_codes),
     }
     let mut res = axum::Json(&response).into_response();
-    if let Some(cache) = response.cache_control().value() {
-        if let Ok(v) = cache.parse() {
-            res.headers_mut().insert(header::CACHE_CONTROL, v);
-        }
+    if let Some(v) = response.cache_control().value().and_then(|c| c.parse().ok()) {
+        res.headers_mut().insert(header::CACHE_CONTROL, v);
     }
     res
 }
@@ -101,9 +99,8 @@ async fn connection_init(app: AppCtx, payload: serde_json::Value) -> async_graph
         .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_owned())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| async_graphql::Error::new("authentication required in connection_init"))?;
-    let principal = crate::auth::service::authenticate(&app, &token)
-        .await
-        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+    let principal =
+        crate::auth::service::authenticate(&app, &token).await.map_err(|e| async_graphql::Error::new(e.to_string()))?;
     let mut data = Data::default();
     data.insert(RequestAuth::Authenticated(principal));
     data.insert(Loaders::new(&app));

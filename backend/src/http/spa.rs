@@ -48,11 +48,7 @@ fn file_response(path: &str) -> Option<Response> {
     let path = if path.is_empty() { INDEX } else { path };
     let file = SpaAssets::get(path)?;
     let mime = mime_guess::from_path(path).first_or_octet_stream();
-    let cache = if is_hashed(path) {
-        CACHE_IMMUTABLE
-    } else {
-        CACHE_REVALIDATE
-    };
+    let cache = if is_hashed(path) { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
 
     let mut response = Response::new(Body::from(file.data));
     let headers = response.headers_mut();
@@ -60,10 +56,7 @@ fn file_response(path: &str) -> Option<Response> {
         headers.insert(header::CONTENT_TYPE, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Some(response)
 }
 
@@ -112,16 +105,25 @@ mod tests {
         for uri in ["/", "/customers", "/customers/42"] {
             let response = serve_spa(Uri::from_static(uri)).await;
             assert_eq!(response.status(), StatusCode::OK, "{uri}");
-            assert_eq!(
-                response.headers()[header::CONTENT_TYPE],
-                "text/html",
-                "{uri}"
-            );
-            assert_eq!(
-                response.headers()[header::CACHE_CONTROL],
-                CACHE_REVALIDATE,
-                "{uri}"
-            );
+            assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html", "{uri}");
+            assert_eq!(response.headers()[header::CACHE_CONTROL], CACHE_REVALIDATE, "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn built_assets_get_their_type_and_long_caching() {
+        // Nothing to check in a `CRM360_SKIP_SPA` build, which has no assets.
+        for name in SpaAssets::iter().filter(|name| name != INDEX) {
+            let response = serve_spa(format!("/{name}").parse().unwrap()).await;
+            assert_eq!(response.status(), StatusCode::OK, "{name}");
+            let content_type = &response.headers()[header::CONTENT_TYPE];
+            if name.ends_with(".wasm") {
+                // Required by `WebAssembly.instantiateStreaming`.
+                assert_eq!(content_type, "application/wasm");
+            }
+            if is_hashed(&name) {
+                assert_eq!(response.headers()[header::CACHE_CONTROL], CACHE_IMMUTABLE, "{name}");
+            }
         }
     }
 

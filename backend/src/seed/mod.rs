@@ -21,9 +21,7 @@ use crate::app::AppCtx;
 use crate::audit::service::{self as audit, Change};
 use crate::auth::model::user;
 use crate::auth::{Principal, Role};
-use crate::customers::model::{
-    CustomerStatus, CustomerTier, CustomerType, LifecycleStage, Temperature, customer,
-};
+use crate::customers::model::{CustomerStatus, CustomerTier, CustomerType, LifecycleStage, Temperature, customer};
 use crate::customers::service::{member_code, search_text};
 use crate::{activities, wallets};
 
@@ -84,8 +82,9 @@ fn person(i: u64) -> Person {
     });
     let city = pick(&mut rng, names::CITIES);
     let address = format!("{} {}", rng.random_range(1..400), pick(&mut rng, names::STREETS));
-    let birthday = NaiveDate::from_ymd_opt(rng.random_range(1965..2006), rng.random_range(1..13), rng.random_range(1..29))
-        .unwrap_or_default();
+    let birthday =
+        NaiveDate::from_ymd_opt(rng.random_range(1965..2006), rng.random_range(1..13), rng.random_range(1..29))
+            .unwrap_or_default();
     let tags = names::TAGS.iter().copied().filter(|_| rng.random_bool(0.15)).collect();
     let tier = match rng.random_range(0..100) {
         0..55 => CustomerTier::New,
@@ -201,13 +200,18 @@ pub async fn customers(ctx: &AppCtx, n: u64, progress: bool) -> anyhow::Result<S
             }))
             .exec(tx.db())
             .await?;
-            audit::record(&tx, &system, now, Change {
-                action: "seed.customers",
-                entity_type: "customer",
-                entity_id: None,
-                before: None,
-                after: Some(json!({ "count": ids.len(), "from": start, "to": end })),
-            })
+            audit::record(
+                &tx,
+                &system,
+                now,
+                Change {
+                    action: "seed.customers",
+                    entity_type: "customer",
+                    entity_id: None,
+                    before: None,
+                    after: Some(json!({ "count": ids.len(), "from": start, "to": end })),
+                },
+            )
             .await?;
             tx.publish(crate::events::DomainEvent::new("customer.seeded", "customer", 0, &system.actor(), now));
             added += fresh.len() as u64;
@@ -249,8 +253,13 @@ pub async fn demo_if_empty(ctx: &AppCtx) -> anyhow::Result<()> {
         "Asked about the loyalty program; send the brochure.",
         "Called about a late parcel, resolved with the carrier.",
     ];
-    let first: Vec<i64> =
-        customer::Entity::find().select_only().column(customer::Column::Id).limit(6).into_tuple().all(ctx.db.conn()).await?;
+    let first: Vec<i64> = customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .limit(6)
+        .into_tuple()
+        .all(ctx.db.conn())
+        .await?;
     for (k, id) in first.into_iter().enumerate() {
         crate::customers::service::add_note(ctx, &system, id, notes[k % notes.len()], k == 0)
             .await

@@ -6,7 +6,11 @@ use super::model;
 use crate::error::AppResult;
 
 /// Opens the empty wallet of a new customer.
-pub async fn open<C: ConnectionTrait>(db: &C, customer_id: i64, at: chrono::DateTime<chrono::Utc>) -> AppResult<model::Model> {
+pub async fn open<C: ConnectionTrait>(
+    db: &C,
+    customer_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<model::Model> {
     Ok(model::ActiveModel {
         customer_id: Set(customer_id),
         real_balance: Set(0),

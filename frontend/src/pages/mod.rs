@@ -1,0 +1,5 @@
+//! One module per screen.
+
+pub mod customers;
+pub mod login;
+pub mod not_found;
