@@ -13,7 +13,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use chrono::Utc;
 use crm360::clock::ManualClock;
@@ -68,12 +68,15 @@ fn say(msg: &str) {
 
 /// Whether PostgreSQL (and Redis) are reachable; decided once per run.
 pub async fn pg_available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    if let Some(v) = AVAILABLE.get() {
-        return *v;
-    }
+    static AVAILABLE: tokio::sync::OnceCell<bool> = tokio::sync::OnceCell::const_new();
+    *AVAILABLE.get_or_init(check_pg).await
+}
+
+async fn check_pg() -> bool {
     let url = pg_admin_url();
-    let pg = sea_orm::Database::connect(url.as_str()).await.is_ok();
+    let mut opts = sea_orm::ConnectOptions::new(url.clone());
+    opts.connect_timeout(std::time::Duration::from_secs(3)).acquire_timeout(std::time::Duration::from_secs(3));
+    let pg = sea_orm::Database::connect(opts).await.is_ok();
     let required = std::env::var("CRM360_REQUIRE_PG").is_ok_and(|v| v == "1");
     if !pg {
         if required {
@@ -84,7 +87,7 @@ pub async fn pg_available() -> bool {
              *** Start it (or set CRM360_TEST_PG_URL) to run it; CI sets CRM360_REQUIRE_PG=1 and never skips.\n"
         ));
     }
-    *AVAILABLE.get_or_init(|| pg)
+    pg
 }
 
 /// Whether Redis is reachable (`CRM360_REQUIRE_PG=1` requires it too).

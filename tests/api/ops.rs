@@ -2,6 +2,20 @@
 //! the committed schema.
 
 crate::on_both! {
+    async fn the_spas_graphql_operations_are_valid_against_the_server(app) {
+        use serde_json::json;
+        let op = |name: &str| std::fs::read_to_string(format!("{}/../frontend/graphql/{name}.graphql", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let login = app.gql_as(None, &op("login"), json!({ "email": crate::helpers::ADMIN_EMAIL, "password": crate::helpers::ADMIN_PASSWORD })).await;
+        assert!(login["errors"].is_null(), "{login}");
+        let token = login["data"]["login"]["token"].as_str().unwrap();
+        let me = app.gql_as(Some(token), &op("me"), json!({})).await;
+        assert!(me["errors"].is_null(), "{me}");
+        app.customer("Phan Thị Thu", "0913000001").await;
+        let list = app.gql_as(Some(token), &op("customers"), json!({ "first": 25, "search": "thu" })).await;
+        assert!(list["errors"].is_null(), "{list}");
+        assert_eq!(list["data"]["customers"]["totalCount"], 1);
+    }
+
     async fn seeding_is_idempotent_and_gives_unique_member_codes(app) {
         let first = crm360::seed::customers(&app.ctx, 700, false).await.unwrap();
         assert_eq!((first.added, first.existing), (700, 0));

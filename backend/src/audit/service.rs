@@ -26,6 +26,24 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
+impl<'a> Change<'a> {
+    /// `action` on the entity `entity_type` #`entity_id`; add what it was and
+    /// what it became with [`Change::before`] and [`Change::after`].
+    pub fn on(action: &'a str, entity_type: &'a str, entity_id: impl ToString) -> Self {
+        Self { action, entity_type, entity_id: Some(entity_id.to_string()), before: None, after: None }
+    }
+
+    /// The entity before the change.
+    pub fn before(self, value: Value) -> Self {
+        Self { before: Some(value), ..self }
+    }
+
+    /// The entity after the change.
+    pub fn after(self, value: Value) -> Self {
+        Self { after: Some(value), ..self }
+    }
+}
+
 /// Appends an audit row to the chain inside `tx`. Call it as the last
 /// statement before committing: it locks the chain head until the commit.
 pub async fn record(tx: &Tx, actor: &Principal, at: DateTime<Utc>, change: Change<'_>) -> AppResult<entry::Model> {

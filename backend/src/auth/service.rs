@@ -91,19 +91,7 @@ pub async fn login(ctx: &AppCtx, email: &str, password: &str) -> AppResult<Sessi
     am.last_login_at = Set(Some(now));
     let user = am.update(tx.db()).await?;
     let principal = Principal { credential: Credential::User { user_id: user.id }, role: user.role, expires_at: None };
-    audit::record(
-        &tx,
-        &principal,
-        now,
-        Change {
-            action: "auth.login",
-            entity_type: "user",
-            entity_id: Some(user.id.to_string()),
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
+    audit::record(&tx, &principal, now, Change::on("auth.login", "user", user.id)).await?;
     tx.commit().await?;
     issue_token(ctx, user)
 }
@@ -225,13 +213,8 @@ pub async fn create_user(ctx: &AppCtx, actor: &Principal, input: NewUser) -> App
         &tx,
         actor,
         now,
-        Change {
-            action: "user.create",
-            entity_type: "user",
-            entity_id: Some(created.id.to_string()),
-            before: None,
-            after: Some(json!({ "email": created.email, "name": created.name, "role": created.role })),
-        },
+        Change::on("user.create", "user", created.id)
+            .after(json!({ "email": created.email, "name": created.name, "role": created.role })),
     )
     .await?;
     tx.commit().await?;
@@ -297,13 +280,8 @@ pub async fn create_api_key(ctx: &AppCtx, actor: &Principal, name: &str, write: 
         &tx,
         actor,
         now,
-        Change {
-            action: "api_key.create",
-            entity_type: "api_key",
-            entity_id: Some(record.id.to_string()),
-            before: None,
-            after: Some(json!({ "name": record.name, "prefix": record.prefix, "scopes": record.scopes })),
-        },
+        Change::on("api_key.create", "api_key", record.id)
+            .after(json!({ "name": record.name, "prefix": record.prefix, "scopes": record.scopes })),
     )
     .await?;
     tx.commit().await?;
@@ -324,19 +302,8 @@ pub async fn revoke_api_key(ctx: &AppCtx, actor: &Principal, id: i64) -> AppResu
     let mut am = key.into_active_model();
     am.revoked_at = Set(Some(now));
     let key = am.update(tx.db()).await?;
-    audit::record(
-        &tx,
-        actor,
-        now,
-        Change {
-            action: "api_key.revoke",
-            entity_type: "api_key",
-            entity_id: Some(id.to_string()),
-            before: None,
-            after: Some(json!({ "revokedAt": now })),
-        },
-    )
-    .await?;
+    audit::record(&tx, actor, now, Change::on("api_key.revoke", "api_key", id).after(json!({ "revokedAt": now })))
+        .await?;
     tx.commit().await?;
     Ok(key)
 }

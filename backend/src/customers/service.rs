@@ -187,19 +187,8 @@ async fn insert(
         now,
     )
     .await?;
-    audit::record(
-        tx,
-        actor,
-        now,
-        Change {
-            action: "customer.create",
-            entity_type: "customer",
-            entity_id: Some(model.id.to_string()),
-            before: None,
-            after: Some(audit::snapshot(&model)?),
-        },
-    )
-    .await?;
+    audit::record(tx, actor, now, Change::on("customer.create", "customer", model.id).after(audit::snapshot(&model)?))
+        .await?;
     tx.publish(customer_event("customer.created", &model, actor, now, Value::Null));
     Ok(model)
 }
@@ -311,13 +300,7 @@ pub async fn update(ctx: &AppCtx, actor: &Principal, id: i64, patch: CustomerPat
         &tx,
         actor,
         now,
-        Change {
-            action: "customer.update",
-            entity_type: "customer",
-            entity_id: Some(id.to_string()),
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&after)?),
-        },
+        Change::on("customer.update", "customer", id).before(audit::snapshot(&before)?).after(audit::snapshot(&after)?),
     )
     .await?;
     tx.publish(customer_event("customer.updated", &after, actor, now, json!({ "fields": changed })));
@@ -585,13 +568,7 @@ pub async fn add_note(
         &tx,
         actor,
         now,
-        Change {
-            action: "note.add",
-            entity_type: "customer_note",
-            entity_id: Some(created.id.to_string()),
-            before: None,
-            after: Some(audit::snapshot(&created)?),
-        },
+        Change::on("note.add", "customer_note", created.id).after(audit::snapshot(&created)?),
     )
     .await?;
     tx.publish(customer_event("customer.note_added", &owner, actor, now, json!({ "noteId": created.id })));
@@ -630,13 +607,9 @@ pub async fn pin_note(ctx: &AppCtx, actor: &Principal, note_id: i64, pinned: boo
         &tx,
         actor,
         now,
-        Change {
-            action: "note.pin",
-            entity_type: "customer_note",
-            entity_id: Some(note_id.to_string()),
-            before: Some(audit::snapshot(&existing)?),
-            after: Some(audit::snapshot(&after)?),
-        },
+        Change::on("note.pin", "customer_note", note_id)
+            .before(audit::snapshot(&existing)?)
+            .after(audit::snapshot(&after)?),
     )
     .await?;
     tx.commit().await?;
