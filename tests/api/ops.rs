@@ -52,6 +52,8 @@ crate::on_both! {
             let body = res.text().await.unwrap();
             assert!(body.contains("crm360"), "{path}: {body}");
         }
+        let post = app.http.post(app.url("/customers")).send().await.unwrap();
+        assert_eq!(post.status(), 405, "the SPA answers GET only");
         let graphiql = app.http.get(app.url("/graphql")).send().await.unwrap().text().await.unwrap();
         assert!(graphiql.to_lowercase().contains("graphiql"));
     }

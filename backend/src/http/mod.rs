@@ -48,7 +48,7 @@ pub fn router(app: AppCtx) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .fallback(spa::serve_spa)
+        .fallback_service(get(spa::serve_spa))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(record_metrics))

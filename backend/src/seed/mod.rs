@@ -122,7 +122,7 @@ pub async fn customers(ctx: &AppCtx, n: u64, progress: bool) -> anyhow::Result<S
     while start <= n {
         let end = (start + BATCH as u64 - 1).min(n);
         let people: Vec<(u64, Person)> = (start..=end).map(|i| (i, person(i))).collect();
-        let mut tx = ctx.begin().await?;
+        let tx = ctx.begin().await?;
         let present: HashSet<String> = customer::Entity::find()
             .filter(customer::Column::Phone.is_in(people.iter().map(|(_, p)| p.phone.clone())))
             .select_only()
@@ -216,7 +216,6 @@ pub async fn customers(ctx: &AppCtx, n: u64, progress: bool) -> anyhow::Result<S
                 },
             )
             .await?;
-            tx.publish(crate::events::DomainEvent::new("customer.seeded", "customer", 0, &system.actor(), now));
             added += fresh.len() as u64;
         }
         tx.commit().await?;
