@@ -182,12 +182,14 @@ mod tests {
 
     #[test]
     #[expect(clippy::result_large_err, reason = "figment::Jail's closure returns figment::Error")]
-    fn the_environment_overrides_the_defaults() {
+    fn the_file_and_the_environment_override_the_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("DATABASE_URL", "postgres://u:p@db/crm");
             jail.set_env("CRM360_BIND", "0.0.0.0:9000");
             jail.set_env("CRM360_DEMO_DATA", "false");
+            jail.create_file("crm360.toml", "currency = \"USD\"\ncurrency_decimals = 2\nbind = \"127.0.0.1:7000\"")?;
             let c = Config::load().unwrap();
+            assert_eq!((c.currency.as_str(), c.currency_decimals), ("USD", 2), "read from crm360.toml");
             assert_eq!(c.database_url, "postgres://u:p@db/crm");
             assert_eq!(c.bind.port(), 9000);
             assert!(!c.demo_data);
