@@ -28,6 +28,8 @@ pub struct AppCtx {
     /// Region for phone numbers written without a country code.
     pub phone_region: phonenumber::country::Id,
     pub tz: chrono_tz::Tz,
+    /// Jobs running in this process (the once-per-cluster lock on SQLite).
+    pub job_locks: crate::jobs::LocalLocks,
 }
 
 /// Keys derived from the JWT secret.
@@ -59,6 +61,7 @@ impl AppCtx {
             clock,
             phone_region,
             tz,
+            job_locks: Default::default(),
         })
     }
 
@@ -128,10 +131,15 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = crate::http::router(self.ctx.clone());
-        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        let jobs = if self.ctx.config.jobs_enabled { crate::jobs::spawn(&self.ctx) } else { Vec::new() };
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")
+            .context("serving HTTP");
+        for job in jobs {
+            job.abort();
+        }
+        served
     }
 }
 

@@ -74,6 +74,16 @@ pub struct Config {
     pub graphiql: bool,
     /// Connection pool size.
     pub db_max_connections: u32,
+    /// Lifetime of a virtual credit when the caller gives none.
+    pub credit_lifetime_days: u32,
+    /// Shared secret the bank (SePay) sends as `Authorization: Apikey <secret>`
+    /// on `POST /webhooks/bank`; the webhook refuses everything when unset.
+    #[serde(serialize_with = "ser_opt_secret")]
+    pub bank_webhook_secret: Option<SecretString>,
+    /// Run the scheduled jobs (credit expiry, …) in this process.
+    pub jobs_enabled: bool,
+    /// How often the scheduler looks at the clock, in milliseconds.
+    pub jobs_tick_ms: u64,
 }
 
 fn ser_secret<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
@@ -110,6 +120,10 @@ impl Default for Config {
             max_query_complexity: 5_000,
             graphiql: true,
             db_max_connections: 16,
+            credit_lifetime_days: 15,
+            bank_webhook_secret: None,
+            jobs_enabled: true,
+            jobs_tick_ms: 1_000,
         }
     }
 }

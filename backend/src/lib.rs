@@ -5,7 +5,8 @@
 //! the thin GraphQL layer, `tests.rs` unit tests):
 //!
 //! - [`customers`]: customers, phones, member codes, notes, search.
-//! - [`wallets`]: one wallet per customer (the ledger comes next).
+//! - [`wallets`]: real balance, expiring virtual credits (FIFO), points,
+//!   as an immutable ledger; bank transfers matched to customers.
 //! - [`activities`]: the customer timeline every domain writes to.
 //! - [`audit`]: the hash-chained audit log of every mutation.
 //! - [`auth`]: staff users, JWTs, API keys, roles.
@@ -13,7 +14,8 @@
 //! Cross-cutting: [`config`], [`db`] (connections, write transactions,
 //! human codes), [`error`] (the error codes of the API), [`events`] (the
 //! event bus), [`graphql`] (schema assembly, guards, loaders), [`http`]
-//! (router, limits, health, SPA), [`app`] (startup), [`cli`], [`seed`].
+//! (router, limits, health, SPA), [`jobs`] (scheduler, once-per-cluster
+//! lock), [`app`] (startup), [`cli`], [`seed`].
 
 pub mod activities;
 pub mod app;
@@ -28,6 +30,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod jobs;
 pub mod money;
 pub mod seed;
 pub mod telemetry;

@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
+mod m20261121_000002_wallets;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -11,6 +12,21 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_foundation::Migration)]
+        vec![Box::new(m20261121_000001_foundation::Migration), Box::new(m20261121_000002_wallets::Migration)]
     }
+}
+
+/// An auto-increment `BIGINT` primary key.
+pub(crate) fn pk(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).big_integer().not_null().auto_increment().primary_key().to_owned()
+}
+
+/// A timestamp with time zone, required.
+pub(crate) fn ts(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
+}
+
+/// An amount of money in minor units, default 0.
+pub(crate) fn money(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).big_integer().not_null().default(0).to_owned()
 }

@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::{money, pk, ts};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -126,18 +128,6 @@ enum CodeSequences {
     Table,
     Name,
     Value,
-}
-
-fn pk(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().auto_increment().primary_key().to_owned()
-}
-
-fn ts(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
-}
-
-fn money(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().default(0).to_owned()
 }
 
 #[async_trait::async_trait]

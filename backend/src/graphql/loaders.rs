@@ -11,7 +11,7 @@ use crate::app::AppCtx;
 use crate::auth::model::user;
 use crate::customers::model::note;
 use crate::error::AppError;
-use crate::wallets::model as wallet;
+use crate::wallets::model::wallet;
 
 /// A loader's error (cloned to every waiting field).
 pub type LoadError = Arc<AppError>;

@@ -18,12 +18,17 @@ use crate::error::AppError;
 pub struct Query(
     crate::auth::graphql::AuthQuery,
     crate::customers::graphql::CustomerQuery,
+    crate::wallets::graphql::WalletQuery,
     crate::audit::graphql::AuditQuery,
 );
 
 /// Every mutation, by domain.
 #[derive(MergedObject, Default)]
-pub struct Mutation(crate::auth::graphql::AuthMutation, crate::customers::graphql::CustomerMutation);
+pub struct Mutation(
+    crate::auth::graphql::AuthMutation,
+    crate::customers::graphql::CustomerMutation,
+    crate::wallets::graphql::WalletMutation,
+);
 
 /// Every subscription, by domain.
 #[derive(MergedSubscription, Default)]
