@@ -43,3 +43,7 @@ bench n="100000":
     time env DATABASE_URL="sqlite:///tmp/crm360-bench.db?mode=rwc" CRM360_DEMO_DATA=false ./target/release/crm360 seed --customers {{n}}
     psql -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS crm360_bench" -c "CREATE DATABASE crm360_bench"
     time env DATABASE_URL="postgres://postgres@127.0.0.1:5432/crm360_bench" ./target/release/crm360 seed --customers {{n}}
+
+# Benchmark: wallet deposits / withdraws on PostgreSQL over HTTP, next to pgbench (DURATION=30 s per run)
+bench-wallet:
+    scripts/bench-wallet.sh

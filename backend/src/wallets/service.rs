@@ -202,7 +202,7 @@ pub async fn apply(ctx: &AppCtx, actor: &Principal, m: Movement) -> AppResult<Ap
         return Ok(done);
     }
     let mut tx = ctx.begin().await?;
-    match apply_in(ctx, &mut tx, actor, &m, &hash).await {
+    match apply_in(ctx, &mut tx, actor, &m).await {
         Ok(applied) => {
             tx.commit().await?;
             Ok(applied)
@@ -237,10 +237,11 @@ async fn replay<C: ConnectionTrait>(db: &C, m: &Movement, hash: &str) -> AppResu
     Ok(Some(Applied { transaction: first, wallet, replayed: true }))
 }
 
-/// Applies a validated movement inside the caller's transaction (tickets
-/// and bank transfers move money together with their own changes). The
-/// caller commits.
-pub async fn apply_in(ctx: &AppCtx, tx: &mut Tx, actor: &Principal, m: &Movement, hash: &str) -> AppResult<Applied> {
+/// Applies a movement inside the caller's transaction (tickets and bank
+/// transfers move money together with their own changes); the caller
+/// commits. Takes a [`Movement::validated`] movement.
+pub async fn apply_in(ctx: &AppCtx, tx: &mut Tx, actor: &Principal, m: &Movement) -> AppResult<Applied> {
+    let request_hash = m.idempotency_key.as_ref().map(|_| m.request_hash()).transpose()?;
     let owner = customer::Entity::find_by_id(m.customer_id)
         .one(tx.db())
         .await?
@@ -261,7 +262,7 @@ pub async fn apply_in(ctx: &AppCtx, tx: &mut Tx, actor: &Principal, m: &Movement
         note: m.note.clone(),
         credits: None,
         idempotency_key: m.idempotency_key.clone(),
-        request_hash: m.idempotency_key.as_ref().map(|_| hash.to_owned()),
+        request_hash,
     };
     let mut issued: Option<credit::Model> = None;
     match &m.op {
