@@ -54,7 +54,7 @@ OUT=target/bench-wallet
 SERVER=target/release/crm360
 LOAD=target/release/wallet-load
 
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER")
+PSQL=(env PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER")
 PGBENCH=(pgbench -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER")
 # The server's whole configuration, given on every call.
 CRM360_ENV=(
@@ -129,7 +129,9 @@ ledger_rows() {
 
 # check_invariants CASE ROWS_BEFORE: the ledger agrees with the balances.
 check_invariants() {
-    local case=$1 rows_before=$2 counts bad_wallets broken_chain rows_after completed added
+    local case=$1 rows_before=$2 counts bad_wallets broken_chain rows_after deposits withdraws completed added
+    deposits=$(result_field "$OUT/$case.txt" all_deposits)
+    withdraws=$(result_field "$OUT/$case.txt" all_withdraws)
     counts=$("${PSQL[@]}" -d "$DB" -At -F ' ' <<'SQL'
 WITH sums AS (
     SELECT wallet_id,
@@ -159,7 +161,7 @@ SELECT (SELECT count(*) FROM bad_wallets),
 SQL
     )
     read -r bad_wallets broken_chain rows_after <<<"$counts"
-    completed=$(($(result_field "$OUT/$case.txt" all_deposits) + $(result_field "$OUT/$case.txt" all_withdraws)))
+    completed=$((deposits + withdraws))
     added=$((rows_after - rows_before))
     echo "invariants ($case): $bad_wallets wallets off their ledger or below zero," \
         "$broken_chain ledger rows not starting where the previous one ended," \
@@ -226,7 +228,7 @@ pgbench_tps() {
     grep -E '^(latency average|tps) = ' "$out" >&2
     # pgbench ≥ 14: "tps = N (without initial connection time)"; older:
     # "tps = N (excluding connections establishing)".
-    tps=$(awk '/^tps = .*(without initial connection time|excluding connections establishing)/ { print $3 }' "$out")
+    tps=$(awk '/^tps = .*(without initial connection time|excluding connections establishing)/ { printf "%.1f", $3 }' "$out")
     [[ -n $tps ]] || die "no tps line in $out"
     echo "$tps"
 }
@@ -270,8 +272,8 @@ ratio() {
 }
 
 say "summary ($CLIENTS clients, ${DURATION}s per run)"
-printf '%-36s %12s %9s %9s %12s %8s\n' case "wallet ops/s" "p50 ms" "p99 ms" "pgbench TPS" "ratio %"
-printf '%-36s %12s %9s %9s %12s %8s\n' "spread: $WALLETS wallets vs pgbench -s 10" \
+printf '%-40s %12s %9s %9s %12s %8s\n' case "wallet ops/s" "p50 ms" "p99 ms" "pgbench TPS" "ratio %"
+printf '%-40s %12s %9s %9s %12s %8s\n' "spread: $WALLETS wallets vs pgbench -s 10" \
     "$spread_ops" "$spread_p50" "$spread_p99" "$tps10" "$(ratio "$spread_ops" "$tps10")"
-printf '%-36s %12s %9s %9s %12s %8s\n' "hot: 1 wallet vs pgbench -s 1" \
+printf '%-40s %12s %9s %9s %12s %8s\n' "hot: 1 wallet vs pgbench -s 1" \
     "$hot_ops" "$hot_p50" "$hot_p99" "$tps1" "$(ratio "$hot_ops" "$tps1")"
