@@ -6,7 +6,6 @@
 //! never deadlock on a lock upgrade; on PostgreSQL transactions run in
 //! parallel and services lock the rows they change (`FOR UPDATE`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -30,13 +29,7 @@ pub struct Db {
     conn: DatabaseConnection,
     sqlite_writer: Option<Arc<Mutex<()>>>,
     queries: Arc<AtomicU64>,
-    /// Per code family (`TRX`): the sequence name and the numbers reserved
-    /// but not yet handed out, `next..=last`.
-    blocks: Arc<std::sync::Mutex<HashMap<String, (String, i64, i64)>>>,
 }
-
-/// How many numbers of a busy sequence a PostgreSQL instance reserves at once.
-const CODE_BLOCK: i64 = 100;
 
 impl Db {
     /// Connects, creating the SQLite file and its folder when needed.
@@ -66,7 +59,7 @@ impl Db {
         conn.set_metric_callback(move |_info| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { conn, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))), queries, blocks: Arc::default() })
+        Ok(Self { conn, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))), queries })
     }
 
     /// Applies pending migrations.
@@ -94,36 +87,27 @@ impl Db {
         self.conn.ping().await.is_ok()
     }
 
-    /// The next number of the busy sequence `name` (`TRX-20261121`) of
-    /// `family` (`TRX`), for a write running in `tx`.
+    /// The next number for a busy code family (`TRX`) whose codes are
+    /// per day (`name` = `TRX-20261121`), for a write running in `tx`.
     ///
     /// On SQLite writers are serialised anyway: the number comes from the
-    /// sequence row inside `tx`. On PostgreSQL taking it inside `tx` would
-    /// make every transaction of the cluster queue on that one row until it
-    /// commits, so each instance reserves blocks of numbers in short
-    /// transactions of their own and hands them out from memory. Codes stay
-    /// unique; a restart leaves a gap, which codes tolerate.
+    /// day's row in `code_sequences` inside `tx`, so each day starts at 1.
+    /// On PostgreSQL a counter row would make every transaction of the
+    /// cluster queue on it until it commits; the number comes instead from
+    /// the family's database sequence (`code_seq_trx`), which never blocks
+    /// and never repeats (it does not restart each day, and a rolled-back
+    /// transaction leaves a gap, which codes tolerate).
     pub async fn next_code_number(&self, tx: &Tx, family: &str, name: &str) -> AppResult<i64> {
         if self.sqlite_writer.is_some() {
             return next_in_sequence(tx.db(), name, 1).await;
         }
-        if let Some(n) = self.take_reserved(family, name) {
-            return Ok(n);
-        }
-        let first = next_in_sequence(&self.conn, name, CODE_BLOCK).await?;
-        let mut blocks = self.blocks.lock().unwrap_or_else(|e| e.into_inner());
-        blocks.insert(family.to_owned(), (name.to_owned(), first + 1, first + CODE_BLOCK - 1));
-        Ok(first)
-    }
-
-    fn take_reserved(&self, family: &str, name: &str) -> Option<i64> {
-        let mut blocks = self.blocks.lock().unwrap_or_else(|e| e.into_inner());
-        let (current, next, last) = blocks.get_mut(family)?;
-        if current != name || *next > *last {
-            return None;
-        }
-        *next += 1;
-        Some(*next - 1)
+        let sql = format!("SELECT nextval('code_seq_{}') AS n", family.to_ascii_lowercase());
+        let row = tx
+            .db()
+            .query_one_raw(sea_orm::Statement::from_string(DbBackend::Postgres, sql))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("nextval returned no row"))?;
+        Ok(row.try_get::<i64>("", "n")?)
     }
 
     /// Starts a write transaction whose events are published on commit.

@@ -172,6 +172,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
+        if m.get_database_backend() == sea_orm::DbBackend::Postgres {
+            // Numbers of the ledger codes on PostgreSQL (see Db::next_code_number).
+            m.get_connection().execute_unprepared("CREATE SEQUENCE IF NOT EXISTS code_seq_trx").await?;
+        }
+
         use BankTransfers as B;
         m.create_table(
             Table::create()
@@ -223,6 +228,9 @@ impl MigrationTrait for Migration {
         m.drop_table(Table::drop().table(BankTransfers::Table).to_owned()).await?;
         m.drop_table(Table::drop().table(VirtualCredits::Table).to_owned()).await?;
         m.drop_table(Table::drop().table(WalletTransactions::Table).to_owned()).await?;
+        if m.get_database_backend() == sea_orm::DbBackend::Postgres {
+            m.get_connection().execute_unprepared("DROP SEQUENCE IF EXISTS code_seq_trx").await?;
+        }
         Ok(())
     }
 }

@@ -31,7 +31,7 @@ crate::on_both! {
         assert_eq!(code(&none), Some("UNAUTHENTICATED"));
         // Signed with another secret.
         let forged = {
-            let mut parts: Vec<String> = app.token.split('.').map(str::to_owned).collect();
+            let mut parts: Vec<String> = app.token().split('.').map(str::to_owned).collect();
             parts[1] = parts[1].chars().rev().collect();
             parts.join(".")
         };

@@ -36,8 +36,8 @@ pub enum Backend {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
-    /// The admin's token.
-    pub token: String,
+    /// The admin's token (see [`TestApp::token`]).
+    admin_token: std::sync::Mutex<String>,
     pub ctx: AppCtx,
     /// The server's clock; move it instead of sleeping.
     pub clock: ManualClock,
@@ -116,6 +116,10 @@ pub fn test_config(database_url: &str) -> Config {
         jwt_secret: "test-secret-test-secret-test-secret!".to_owned().into(),
         events_channel: format!("crm360:test:{}", uuid::Uuid::new_v4()),
         db_max_connections: 8,
+        // Jobs run when a test asks for them (`spawn_app_with`), and then
+        // react quickly when it moves the clock.
+        jobs_enabled: false,
+        jobs_tick_ms: 50,
         ..Config::default()
     }
 }
@@ -142,11 +146,18 @@ async fn fresh_database(backend: Backend) -> (String, Cleanup) {
 /// Starts a server on a fresh database; `None` when PostgreSQL is wanted
 /// but unavailable (and not required).
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with changes to the test configuration.
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
     if backend == Backend::Postgres && !pg_available().await {
         return None;
     }
     let (url, cleanup) = fresh_database(backend).await;
-    let mut app = spawn_with(test_config(&url), backend).await;
+    let mut config = test_config(&url);
+    configure(&mut config);
+    let mut app = spawn_with(config, backend).await;
     app.cleanup = Some(cleanup);
     Some(app)
 }
@@ -164,9 +175,18 @@ pub async fn spawn_with(config: Config, backend: Backend) -> TestApp {
         let _ = rx.await;
     }));
     let http = reqwest::Client::new();
-    let mut test_app =
-        TestApp { addr, http, token: String::new(), ctx, clock, backend, database_url, _shutdown: tx, cleanup: None };
-    test_app.token = test_app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let test_app = TestApp {
+        addr,
+        http,
+        admin_token: Default::default(),
+        ctx,
+        clock,
+        backend,
+        database_url,
+        _shutdown: tx,
+        cleanup: None,
+    };
+    *test_app.admin_token.lock().unwrap() = test_app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     test_app
 }
 
@@ -202,9 +222,22 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The admin's current token.
+    pub fn token(&self) -> String {
+        self.admin_token.lock().unwrap().clone()
+    }
+
+    /// Moves the server's clock forward and signs the admin in again (a
+    /// token lives an hour of that clock).
+    pub async fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+        let token = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        *self.admin_token.lock().unwrap() = token;
+    }
+
     /// Runs a GraphQL operation as the admin.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.gql_as(Some(&self.token), query, variables).await
+        self.gql_as(Some(&self.token()), query, variables).await
     }
 
     /// Runs a GraphQL operation with a given bearer credential (or none).

@@ -50,7 +50,7 @@ const EVENTS: &str = "subscription { customerEvents { kind actor customer { name
 
 crate::on_both! {
     async fn a_subscriber_sees_a_customer_created_over_http(app) {
-        let mut ws = connect(&app, json!({ "token": app.token })).await;
+        let mut ws = connect(&app, json!({ "token": app.token() })).await;
         assert_eq!(next(&mut ws).await.unwrap()["type"], "connection_ack");
         subscribe(&mut ws, EVENTS).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -103,7 +103,7 @@ mod postgres_redis {
         config_a.database_url = a.database_url.clone();
         let inst_a = crate::helpers::spawn_with(config_a, Backend::Postgres).await;
         let inst_b = crate::helpers::spawn_with(config_b, Backend::Postgres).await;
-        let mut ws = connect(&inst_b, json!({ "token": inst_b.token })).await;
+        let mut ws = connect(&inst_b, json!({ "token": inst_b.token() })).await;
         assert_eq!(next(&mut ws).await.unwrap()["type"], "connection_ack");
         subscribe(&mut ws, EVENTS).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
