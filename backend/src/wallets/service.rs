@@ -167,13 +167,13 @@ impl Movement {
         }
         self.reference = clean(self.reference, "reference", 200)?;
         self.note = clean(self.note, "note", 1000)?;
-        if let Some(key) = &self.idempotency_key {
-            if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
-                return Err(AppError::bad_input(
-                    &field("idempotencyKey"),
-                    "must be 1 to 200 characters without control characters",
-                ));
-            }
+        if let Some(key) = &self.idempotency_key
+            && (key.is_empty() || key.len() > 200 || key.chars().any(char::is_control))
+        {
+            return Err(AppError::bad_input(
+                &field("idempotencyKey"),
+                "must be 1 to 200 characters without control characters",
+            ));
         }
         Ok(self)
     }
