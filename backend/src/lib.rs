@@ -6,7 +6,9 @@
 //!
 //! - [`customers`]: customers, phones, member codes, notes, search.
 //! - [`wallets`]: real balance, expiring virtual credits (FIFO), points,
-//!   as an immutable ledger; bank transfers matched to customers.
+//!   as an immutable ledger.
+//! - [`bank`]: incoming bank transfers (SePay webhook) matched to customers
+//!   and deposited into their wallets.
 //! - [`activities`]: the customer timeline every domain writes to.
 //! - [`audit`]: the hash-chained audit log of every mutation.
 //! - [`auth`]: staff users, JWTs, API keys, roles.
@@ -21,6 +23,7 @@ pub mod activities;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod bank;
 pub mod cli;
 pub mod clock;
 pub mod config;

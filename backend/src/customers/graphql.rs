@@ -35,6 +35,11 @@ impl Customer {
     async fn member_code(&self) -> &str {
         &self.0.member_code
     }
+    /// `N2000123`: written in a bank transfer's content (show it as a QR
+    /// code), it links the transfer to this customer and deposits it.
+    async fn transfer_code(&self) -> String {
+        crate::bank::transfer_code(self.0.id)
+    }
     async fn name(&self) -> &str {
         &self.0.name
     }

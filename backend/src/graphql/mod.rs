@@ -19,6 +19,7 @@ pub struct Query(
     crate::auth::graphql::AuthQuery,
     crate::customers::graphql::CustomerQuery,
     crate::wallets::graphql::WalletQuery,
+    crate::bank::graphql::BankQuery,
     crate::audit::graphql::AuditQuery,
 );
 
@@ -28,6 +29,7 @@ pub struct Mutation(
     crate::auth::graphql::AuthMutation,
     crate::customers::graphql::CustomerMutation,
     crate::wallets::graphql::WalletMutation,
+    crate::bank::graphql::BankMutation,
 );
 
 /// Every subscription, by domain.
