@@ -5,11 +5,13 @@
 //! - `GET /graphql/ws` subscriptions (graphql-transport-ws; the token goes
 //!   in `connection_init`).
 //! - `/healthz` (alive), `/readyz` (database and Redis answer), `/metrics`.
+//! - `POST /webhooks/bank` bank transfers from SePay ([`webhooks`]).
 //! - everything else: the single-page app.
 
 mod graphql;
 mod health;
 pub mod spa;
+pub mod webhooks;
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +19,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -49,6 +51,7 @@ pub fn router(app: AppCtx) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/webhooks/bank", post(webhooks::bank))
         .fallback_service(get(spa::serve_spa))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
