@@ -6,6 +6,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod bank;
 mod browser;
 mod customers;
 mod graphql_limits;
