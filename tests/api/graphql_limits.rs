@@ -16,7 +16,7 @@ crate::on_both! {
 
     async fn an_oversized_body_is_refused_before_it_is_read(app) {
         let huge = "x".repeat(app.ctx.config.max_body_bytes + 1);
-        let res = app.http.post(app.url("/graphql")).bearer_auth(&app.token())
+        let res = app.http.post(app.url("/graphql")).bearer_auth(app.token())
             .json(&json!({ "query": format!("{{ customers(search: \"{huge}\") {{ totalCount }} }}") }))
             .send().await.unwrap();
         assert_eq!(res.status(), 413);

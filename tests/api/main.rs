@@ -12,3 +12,4 @@ mod customers;
 mod graphql_limits;
 mod ops;
 mod realtime;
+mod wallets;

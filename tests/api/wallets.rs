@@ -410,8 +410,8 @@ crate::on_both! {
         for i in 0..160usize {
             let c = &customers[i % customers.len()];
             let (op, input) = match i % 8 {
-                0 | 1 | 2 => ("deposit", json!({ "customerId": c, "amount": format!("{}", 1000 + i * 7), "idempotencyKey": format!("d-{i}") })),
-                3 | 4 => ("withdraw", json!({ "customerId": c, "amount": format!("{}", 1500 + i * 3), "idempotencyKey": format!("w-{i}") })),
+                0..=2 => ("deposit", json!({ "customerId": c, "amount": format!("{}", 1000 + i * 7), "idempotencyKey": format!("d-{i}") })),
+                3..=4 => ("withdraw", json!({ "customerId": c, "amount": format!("{}", 1500 + i * 3), "idempotencyKey": format!("w-{i}") })),
                 5 => ("issueVirtualCredit", json!({ "customerId": c, "amount": "900", "reason": "r", "idempotencyKey": format!("v-{i}") })),
                 6 => ("withdraw", json!({ "customerId": c, "amount": "400" })),
                 _ => ("deposit", json!({ "customerId": c, "amount": "300", "idempotencyKey": format!("d-{}", i - 7) })),
