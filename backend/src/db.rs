@@ -7,7 +7,7 @@
 //! parallel and services lock the rows they change (`FOR UPDATE`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -121,7 +121,7 @@ impl Db {
             ..Default::default()
         };
         let txn = self.conn.begin_with_options(options).await?;
-        Ok(Tx { txn, _writer: guard, events: Vec::new(), bus: bus.clone() })
+        Ok(Tx { txn, _writer: guard, events: Vec::new(), bus: bus.clone(), audit_chain: AtomicI32::new(0) })
     }
 }
 
@@ -132,12 +132,28 @@ pub struct Tx {
     _writer: Option<OwnedMutexGuard<()>>,
     events: Vec<DomainEvent>,
     bus: EventBus,
+    /// The audit chain this transaction appends to (0 until it audits).
+    audit_chain: AtomicI32,
 }
 
 impl Tx {
     /// The transaction, to run statements on.
     pub fn db(&self) -> &DatabaseTransaction {
         &self.txn
+    }
+
+    /// The audit chain of this transaction: the first audited change picks
+    /// it (`pick`), later ones reuse it, so a transaction locks one chain
+    /// head only and two transactions can never wait for each other's heads.
+    pub fn audit_chain(&self, pick: impl FnOnce() -> i32) -> i32 {
+        match self.audit_chain.load(Ordering::Relaxed) {
+            0 => {
+                let chain = pick();
+                self.audit_chain.store(chain, Ordering::Relaxed);
+                chain
+            }
+            chain => chain,
+        }
     }
 
     /// Queues an event for after the commit.
@@ -147,7 +163,7 @@ impl Tx {
 
     /// Commits, then publishes the queued events.
     pub async fn commit(self) -> AppResult<()> {
-        let Tx { txn, _writer, events, bus } = self;
+        let Tx { txn, _writer, events, bus, .. } = self;
         txn.commit().await?;
         drop(_writer);
         for event in events {

@@ -8,14 +8,21 @@ crate::on_both! {
         let c = app.customer("Hồ Xuân Mai", "0910000001").await;
         app.gql("mutation($id: ID!) { updateCustomer(id: $id, input: { city: \"Đà Nẵng\" }) { id } }", json!({ "id": c["id"] })).await;
         app.gql("mutation($id: ID!) { addCustomerNote(customerId: $id, body: \"hello\") { id } }", json!({ "id": c["id"] })).await;
-        let log = app.gql("{ auditLog(first: 50) { totalCount edges { node { action actor hash prevHash } } } }", json!({})).await;
+        let log = app.gql("{ auditLog(first: 50) { totalCount edges { node { action actor chain hash prevHash } } } }", json!({})).await;
         let actions: Vec<&str> = log["data"]["auditLog"]["edges"].as_array().unwrap().iter()
             .map(|e| e["node"]["action"].as_str().unwrap()).collect();
         // newest first; the admin was created and logged in at startup
         assert_eq!(actions, ["note.add", "customer.update", "customer.create", "auth.login", "user.create"]);
+        // Each row links to the one before it in its chain (newest first here).
         let edges = log["data"]["auditLog"]["edges"].as_array().unwrap();
-        for pair in edges.windows(2) {
-            assert_eq!(pair[0]["node"]["prevHash"], pair[1]["node"]["hash"], "each row links to the one before");
+        for chain in 1..=16 {
+            let rows: Vec<_> = edges.iter().map(|e| &e["node"]).filter(|n| n["chain"] == chain).collect();
+            for pair in rows.windows(2) {
+                assert_eq!(pair[0]["prevHash"], pair[1]["hash"], "each row links to the one before in its chain");
+            }
+            if let Some(oldest) = rows.last() {
+                assert_eq!(oldest["prevHash"], "0".repeat(64), "a chain starts at the genesis hash");
+            }
         }
         let report = app.gql("{ verifyAuditChain { valid checked firstBrokenId } }", json!({})).await;
         assert_eq!(report["data"]["verifyAuditChain"], json!({ "valid": true, "checked": 5, "firstBrokenId": null }));

@@ -44,6 +44,11 @@ impl AuditEntry {
         self.0.created_at
     }
     /// Hash of the row before this one.
+    /// The hash chain the row belongs to (1..=16): rows link to the previous
+    /// row of the same chain.
+    async fn chain(&self) -> i32 {
+        self.0.chain
+    }
     async fn prev_hash(&self) -> &str {
         &self.0.prev_hash
     }

@@ -9,6 +9,8 @@ pub mod entry {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
+        /// The chain of the entity (1..=16), see `service::chain_of`.
+        pub chain: i32,
         pub actor: String,
         pub action: String,
         pub entity_type: String,
@@ -26,7 +28,7 @@ pub mod entry {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// The single row that holds the end of the chain; writers lock it.
+/// The row that holds the end of a chain (its id is the chain); writers lock it.
 pub mod head {
     use sea_orm::entity::prelude::*;
 

@@ -44,11 +44,28 @@ impl<'a> Change<'a> {
     }
 }
 
-/// Appends an audit row to the chain inside `tx`. Call it as the last
-/// statement before committing: it locks the chain head until the commit.
+/// Number of audit chains (see [`chain_of`]).
+pub const CHAINS: i32 = 16;
+
+/// The chain (1..=[`CHAINS`]) of an entity: FNV-1a of `type:id`. Spreading
+/// rows over chains lets transactions on different entities append at the
+/// same time; each chain is verified on its own.
+pub fn chain_of(entity_type: &str, entity_id: Option<&str>) -> i32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in entity_type.bytes().chain([b':']).chain(entity_id.unwrap_or_default().bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    1 + (h % CHAINS as u64) as i32
+}
+
+/// Appends an audit row inside `tx`, to the chain of the transaction's
+/// first audited entity. Call it as the last statement before committing:
+/// it locks that chain's head until the commit.
 pub async fn record(tx: &Tx, actor: &Principal, at: DateTime<Utc>, change: Change<'_>) -> AppResult<entry::Model> {
     let db = tx.db();
-    let head = head::Entity::find_by_id(1)
+    let chain = tx.audit_chain(|| chain_of(change.entity_type, change.entity_id.as_deref()));
+    let head = head::Entity::find_by_id(chain)
         .lock_exclusive()
         .one(db)
         .await?
@@ -56,6 +73,7 @@ pub async fn record(tx: &Tx, actor: &Principal, at: DateTime<Utc>, change: Chang
     let created_at = at.trunc_subsecs(6);
     let mut row = entry::Model {
         id: 0,
+        chain,
         actor: actor.actor(),
         action: change.action.to_owned(),
         entity_type: change.entity_type.to_owned(),
@@ -68,6 +86,7 @@ pub async fn record(tx: &Tx, actor: &Principal, at: DateTime<Utc>, change: Chang
     };
     row.hash = hash_of(&row);
     let inserted = entry::ActiveModel {
+        chain: Set(row.chain),
         actor: Set(row.actor),
         action: Set(row.action),
         entity_type: Set(row.entity_type),
@@ -81,7 +100,7 @@ pub async fn record(tx: &Tx, actor: &Principal, at: DateTime<Utc>, change: Chang
     }
     .insert(db)
     .await?;
-    head::ActiveModel { id: Set(1), last_id: Set(inserted.id), last_hash: Set(inserted.hash.clone()) }
+    head::ActiveModel { id: Set(chain), last_id: Set(inserted.id), last_hash: Set(inserted.hash.clone()) }
         .update(db)
         .await?;
     Ok(inserted)
@@ -121,14 +140,34 @@ pub struct ChainReport {
     pub message: String,
 }
 
-/// Walks the whole chain in order and reports the first break.
+/// Walks every chain in order and reports the earliest break.
 pub async fn verify<C: ConnectionTrait>(db: &C) -> AppResult<ChainReport> {
+    let mut checked = 0u64;
+    let mut first_break: Option<(i64, String)> = None;
+    for chain in 1..=CHAINS {
+        let (n, broken) = verify_chain(db, chain).await?;
+        checked += n;
+        if let Some((id, why)) = broken
+            && first_break.as_ref().is_none_or(|(first, _)| id < *first)
+        {
+            first_break = Some((id, why));
+        }
+    }
+    Ok(match first_break {
+        Some((id, message)) => ChainReport { valid: false, checked, first_broken_id: Some(id.into()), message },
+        None => ChainReport { valid: true, checked, first_broken_id: None, message: "the chain is intact".into() },
+    })
+}
+
+/// Checks one chain: rows checked and the first broken row, if any.
+async fn verify_chain<C: ConnectionTrait>(db: &C, chain: i32) -> AppResult<(u64, Option<(i64, String)>)> {
     const PAGE: u64 = 1000;
     let mut prev = GENESIS.to_owned();
     let mut checked = 0u64;
     let mut after_id = 0i64;
     loop {
         let rows = entry::Entity::find()
+            .filter(entry::Column::Chain.eq(chain))
             .filter(entry::Column::Id.gt(after_id))
             .order_by_asc(entry::Column::Id)
             .limit(PAGE)
@@ -137,30 +176,23 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> AppResult<ChainReport> {
         let Some(last) = rows.last() else { break };
         after_id = last.id;
         for row in &rows {
-            let broken =
-                |message: String| ChainReport { valid: false, checked, first_broken_id: Some(row.id.into()), message };
             if row.prev_hash != prev {
-                return Ok(broken(format!("row {} does not link to the row before it", row.id)));
+                return Ok((checked, Some((row.id, format!("row {} does not link to the row before it", row.id)))));
             }
             if hash_of(row) != row.hash {
-                return Ok(broken(format!("row {} was changed after it was written", row.id)));
+                return Ok((checked, Some((row.id, format!("row {} was changed after it was written", row.id)))));
             }
             prev = row.hash.clone();
             checked += 1;
         }
     }
-    let head = head::Entity::find_by_id(1).one(db).await?;
+    let head = head::Entity::find_by_id(chain).one(db).await?;
     if let Some(head) = head
         && head.last_hash != prev
     {
-        return Ok(ChainReport {
-            valid: false,
-            checked,
-            first_broken_id: Some(head.last_id.into()),
-            message: "the newest rows of the chain are missing".into(),
-        });
+        return Ok((checked, Some((head.last_id, "the newest rows of the chain are missing".into()))));
     }
-    Ok(ChainReport { valid: true, checked, first_broken_id: None, message: "the chain is intact".into() })
+    Ok((checked, None))
 }
 
 /// Filters of the audit log.

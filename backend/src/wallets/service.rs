@@ -17,9 +17,10 @@
 //!   repeats race on the unique index and the loser replays the winner.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -197,20 +198,22 @@ fn clean(v: Option<String>, name: &str, max: usize) -> AppResult<Option<String>>
 #[tracing::instrument(skip_all, fields(actor = %actor.actor(), customer = m.customer_id))]
 pub async fn apply(ctx: &AppCtx, actor: &Principal, m: Movement) -> AppResult<Applied> {
     let m = m.validated()?;
-    let hash = m.request_hash()?;
-    if let Some(done) = replay(ctx.db.conn(), &m, &hash).await? {
-        return Ok(done);
-    }
     let mut tx = ctx.begin().await?;
     match apply_in(ctx, &mut tx, actor, &m).await {
         Ok(applied) => {
             tx.commit().await?;
             Ok(applied)
         }
-        Err(AppError::Db(e)) if m.idempotency_key.is_some() && AppError::is_unique_violation(&e) => {
-            // A concurrent request with the same key committed first.
+        // The key is already in the ledger (the ledger insert did nothing,
+        // or lost a race on the unique index): roll back, answer the first
+        // result. Checking the key up front would cost every call a query.
+        Err(AppError::Db(e))
+            if m.idempotency_key.is_some()
+                && (matches!(e, DbErr::RecordNotInserted | DbErr::RecordNotFound(_))
+                    || AppError::is_unique_violation(&e)) =>
+        {
             drop(tx);
-            replay(ctx.db.conn(), &m, &hash).await?.ok_or(AppError::Db(e))
+            replay(ctx.db.conn(), &m, &m.request_hash()?).await?.ok_or(AppError::Db(e))
         }
         Err(e) => Err(e),
     }
@@ -249,7 +252,7 @@ pub async fn apply_in(ctx: &AppCtx, tx: &mut Tx, actor: &Principal, m: &Movement
     crate::customers::service::ensure_visible(actor, &owner)?;
     let mut wallet = lock(tx.db(), m.customer_id).await?;
     let now = ctx.now();
-    if matches!(m.op, Op::Withdraw { .. }) {
+    if matches!(m.op, Op::Withdraw { .. }) && wallet.virtual_balance > 0 {
         wallet = expire_due(ctx, tx, &owner, wallet, now).await?.0;
     }
     let before = wallet;
@@ -273,7 +276,8 @@ pub async fn apply_in(ctx: &AppCtx, tx: &mut Tx, actor: &Principal, m: &Movement
             entry.source = Some(*source);
         }
         Op::Withdraw { amount } => {
-            let credits = active_credits(tx.db(), before.id).await?;
+            let credits =
+                if before.virtual_balance > 0 { active_credits(tx.db(), before.id).await? } else { Vec::new() };
             let slices: Vec<fifo::Credit> = credits
                 .iter()
                 .map(|c| fifo::Credit { id: c.id, expires_at: c.expires_at, remaining: c.remaining })
@@ -467,9 +471,14 @@ async fn record(
         request_hash: Set(entry.request_hash),
         created_at: Set(now),
         ..Default::default()
-    }
-    .insert(tx.db())
-    .await?;
+    };
+    // A key already in the ledger makes this insert do nothing (sea-orm
+    // then reports `RecordNotInserted` or `RecordNotFound`, depending on the
+    // database), which `apply` turns into a replay.
+    let row = transaction::Entity::insert(row)
+        .on_conflict(OnConflict::column(transaction::Column::IdempotencyKey).do_nothing().to_owned())
+        .exec_with_returning(tx.db())
+        .await?;
     let wallet = wallet::ActiveModel {
         id: Unchanged(before.id),
         real_balance: Set(after.real_balance),
