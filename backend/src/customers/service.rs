@@ -353,8 +353,13 @@ async fn find_by_phone_normalized<C: ConnectionTrait>(db: &C, phone: &str) -> Ap
 
 /// `FORBIDDEN` unless the caller may see this customer.
 pub fn ensure_visible(actor: &Principal, c: &customer::Model) -> AppResult<()> {
+    ensure_visible_owner(actor, c.assigned_agent_id)
+}
+
+/// [`ensure_visible`] for a customer of whom only the owning agent is known.
+pub fn ensure_visible_owner(actor: &Principal, assigned_agent_id: Option<i64>) -> AppResult<()> {
     match actor.only_assigned_to() {
-        Some(agent) if c.assigned_agent_id != Some(agent) => {
+        Some(agent) if assigned_agent_id != Some(agent) => {
             Err(AppError::Forbidden("this customer is assigned to another agent".into()))
         }
         _ => Ok(()),
