@@ -83,13 +83,12 @@ pub async fn exclusive<T>(ctx: &AppCtx, name: &str, job: impl Future<Output = Ap
     job.await.map(Some)
 }
 
-/// Runs the credit-expiry job now (the admin mutation); `CONFLICT` when it
-/// is already running.
-pub async fn run_now(ctx: &AppCtx, name: &str) -> AppResult<crate::wallets::service::ExpiryReport> {
-    debug_assert_eq!(name, CREDIT_EXPIRY);
-    exclusive(ctx, name, crate::wallets::service::expire_credits(ctx))
-        .await?
-        .ok_or_else(|| AppError::Conflict { field: None, message: format!("the {name} job is already running") })
+/// Runs the credit-expiry job now (the admin mutation), under the same
+/// lock as the schedule; `CONFLICT` when it is already running.
+pub async fn run_credit_expiry(ctx: &AppCtx) -> AppResult<crate::wallets::service::ExpiryReport> {
+    exclusive(ctx, CREDIT_EXPIRY, crate::wallets::service::expire_credits(ctx)).await?.ok_or_else(|| {
+        AppError::Conflict { field: None, message: format!("the {CREDIT_EXPIRY} job is already running") }
+    })
 }
 
 /// Starts the scheduler: one task per job, until the returned handles are

@@ -440,7 +440,7 @@ impl WalletMutation {
     /// Runs the credit-expiry job now (it also runs hourly).
     #[graphql(guard = "RoleGuard::at_least(Role::Admin)")]
     async fn run_credit_expiry(&self, ctx: &Context<'_>) -> async_graphql::Result<CreditExpiryRun> {
-        let report = crate::jobs::run_now(app(ctx), crate::jobs::CREDIT_EXPIRY).await.extend()?;
+        let report = crate::jobs::run_credit_expiry(app(ctx)).await.extend()?;
         Ok(CreditExpiryRun::from(report))
     }
 }
