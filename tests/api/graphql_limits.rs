@@ -65,10 +65,11 @@ crate::on_both! {
             assert_eq!(res["data"]["customers"]["edges"].as_array().unwrap().len(), n as usize);
             costs.push(app.queries() - before);
         }
-        // page + wallets + notes + users (agents and note authors may come in
-        // one batch or two; a batch window is a few milliseconds, so a very
-        // busy machine can split one in two): the same small bound for 2 rows
-        // as for 25, where one query per row would cost 75 or more.
-        assert!(costs.iter().all(|c| (3..=6).contains(c)), "the cost does not grow with the page: {costs:?}");
+        // page + wallets + notes + users. A DataLoader batch window is a few
+        // milliseconds, so on a saturated machine (CI on 2 cores) a batch can
+        // split in two or three: the bound is the same small number for 2
+        // rows as for 25, where one query per row for any of the three
+        // associations would cost 27 or more.
+        assert!(costs.iter().all(|c| (3..=10).contains(c)), "the cost does not grow with the page: {costs:?}");
     }
 }
