@@ -84,6 +84,11 @@ pub struct Config {
     pub jobs_enabled: bool,
     /// How often the scheduler looks at the clock, in milliseconds.
     pub jobs_tick_ms: u64,
+    /// Prefix of ticket codes (`TV` gives `TV-2026-00001`).
+    pub ticket_code_prefix: String,
+    /// Ticket compensation above this amount (minor units) needs a
+    /// MANAGER's approval.
+    pub compensation_approval_limit: i64,
 }
 
 fn ser_secret<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
@@ -124,6 +129,8 @@ impl Default for Config {
             bank_webhook_secret: None,
             jobs_enabled: true,
             jobs_tick_ms: 1_000,
+            ticket_code_prefix: "TV".into(),
+            compensation_approval_limit: 500_000,
         }
     }
 }
@@ -156,6 +163,16 @@ impl Config {
         self.tz().with_context(|| format!("unknown business time zone {}", self.business_timezone))?;
         crate::customers::phone::region(&self.phone_region)
             .with_context(|| format!("unknown phone region {}", self.phone_region))?;
+        let prefix = &self.ticket_code_prefix;
+        if prefix.is_empty()
+            || prefix.len() > 8
+            || !prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            bail!("ticket_code_prefix must be 1 to 8 upper-case letters or digits, not {prefix:?}");
+        }
+        if self.compensation_approval_limit < 0 {
+            bail!("compensation_approval_limit cannot be negative");
+        }
         if self.currency_decimals > 6 {
             bail!("currency_decimals must be between 0 and 6");
         }

@@ -196,6 +196,12 @@ pub async fn next_in_sequence<C: ConnectionTrait>(db: &C, name: &str, count: i64
     Ok(last - count + 1)
 }
 
+/// A `LIKE` pattern matching text that contains `token` (with the LIKE
+/// wildcards in the token made harmless).
+pub fn contains_pattern(token: &str) -> String {
+    format!("%{}%", token.replace(['\\', '%'], "").replace('_', " "))
+}
+
 fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();

@@ -7,6 +7,8 @@
 //! - [`customers`]: customers, phones, member codes, notes, search.
 //! - [`wallets`]: real balance, expiring virtual credits (FIFO), points,
 //!   as an immutable ledger.
+//! - [`tickets`]: after-sales tickets: codes, workflow, SLA, compensation
+//!   paid from the wallet in the same transaction.
 //! - [`bank`]: incoming bank transfers (SePay webhook) matched to customers
 //!   and deposited into their wallets.
 //! - [`activities`]: the customer timeline every domain writes to.
@@ -37,6 +39,7 @@ pub mod jobs;
 pub mod money;
 pub mod seed;
 pub mod telemetry;
+pub mod tickets;
 pub mod wallets;
 
 pub use app::{AppCtx, Application};

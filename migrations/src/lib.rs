@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_foundation;
 mod m20261121_000002_wallets;
 mod m20261121_000003_audit_chains;
+mod m20261121_000004_tickets;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_wallets::Migration),
             Box::new(m20261121_000003_audit_chains::Migration),
+            Box::new(m20261121_000004_tickets::Migration),
         ]
     }
 }

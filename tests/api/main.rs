@@ -12,4 +12,5 @@ mod customers;
 mod graphql_limits;
 mod ops;
 mod realtime;
+mod tickets;
 mod wallets;

@@ -157,6 +157,15 @@ pub async fn find_user<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<
 }
 
 /// Staff users with these ids (for the DataLoader).
+/// `BAD_USER_INPUT` on `field` unless `user_id` is an active staff member
+/// who can own customers and tickets (AGENT and above).
+pub async fn ensure_active_agent<C: ConnectionTrait>(db: &C, user_id: i64, field: &str) -> AppResult<()> {
+    match find_user(db, user_id).await? {
+        Some(u) if u.active && u.role >= Role::Agent => Ok(()),
+        _ => Err(AppError::bad_input(field, "no active staff member (AGENT or above) has this id")),
+    }
+}
+
 pub async fn users_by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<user::Model>> {
     Ok(user::Entity::find().filter(user::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }

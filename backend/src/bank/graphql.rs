@@ -138,7 +138,7 @@ impl BankTransfer {
             .related
             .deposits
             .get_or_try_init(|| async {
-                let rows = service::deposits_by_ids(app(ctx).db.conn(), ids).await?;
+                let rows = crate::wallets::service::transactions_by_ids(app(ctx).db.conn(), ids).await?;
                 Ok::<_, AppError>(rows.into_iter().map(|t| (t.id, t)).collect())
             })
             .await

@@ -39,7 +39,7 @@ use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::events::DomainEvent;
 use crate::money::Money;
-use crate::wallets::model::{WalletSource, transaction};
+use crate::wallets::model::WalletSource;
 use crate::wallets::service::{self as wallets, Movement, Op};
 
 /// Longest range of `stats`, in days.
@@ -500,11 +500,6 @@ pub async fn list(
 /// How many transfers match.
 pub async fn count(ctx: &AppCtx, actor: &Principal, f: &TransferFilter) -> AppResult<u64> {
     Ok(filtered(actor, f).count(ctx.db.conn()).await?)
-}
-
-/// Ledger rows by id (the deposits of a page of transfers).
-pub async fn deposits_by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<transaction::Model>> {
-    Ok(transaction::Entity::find().filter(transaction::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }
 
 /// Incoming transfers of one business-local day, by their current status.

@@ -20,7 +20,7 @@ use crate::events::DomainEvent;
 use crate::graphql::connection::{self, IdCursor};
 use crate::graphql::guards::RoleGuard;
 use crate::graphql::loaders::{gql, loaders};
-use crate::graphql::{app, parse_id, principal};
+use crate::graphql::{app, maybe, opt_id, parse_id, principal};
 use crate::wallets::graphql::Wallet;
 
 /// A customer, with everything the 360 view needs reachable from it.
@@ -243,18 +243,6 @@ impl CustomerLookup {
     async fn customer(&self) -> Customer {
         Customer(self.model.clone())
     }
-}
-
-fn maybe<T, U>(v: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Option<Option<U>> {
-    match v {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(x) => Some(Some(f(x))),
-    }
-}
-
-fn opt_id(id: Option<&ID>, field: &str) -> async_graphql::Result<Option<i64>> {
-    id.map(|i| parse_id(i, field)).transpose()
 }
 
 #[derive(Default)]

@@ -146,7 +146,7 @@ async fn insert(
         (_, agent) => agent,
     };
     if let Some(agent) = assigned {
-        ensure_agent(tx.db(), agent, &field("assignedAgentId")).await?;
+        crate::auth::service::ensure_active_agent(tx.db(), agent, &field("assignedAgentId")).await?;
     }
     let member_code = next_member_code(ctx, tx.db()).await?;
     let external_ids = valid_external_ids(input.external_ids, &field("externalIds"))?;
@@ -270,7 +270,7 @@ pub async fn update(ctx: &AppCtx, actor: &Principal, id: i64, patch: CustomerPat
             return Err(AppError::Forbidden("only a manager can reassign a customer".into()));
         }
         if let Some(agent) = agent {
-            ensure_agent(tx.db(), agent, &field("assignedAgentId")).await?;
+            crate::auth::service::ensure_active_agent(tx.db(), agent, &field("assignedAgentId")).await?;
         }
         am.assigned_agent_id = Set(agent);
         changed.push("assignedAgentId");
@@ -412,7 +412,7 @@ fn filtered(actor: &Principal, q: &CustomerListQuery) -> sea_orm::Select<custome
     let mut s = customer::Entity::find_visible_to(actor);
     if let Some(text) = &q.search {
         for token in search_tokens(text) {
-            s = s.filter(customer::Column::SearchText.like(format!("%{}%", escape_like(&token))));
+            s = s.filter(customer::Column::SearchText.like(crate::db::contains_pattern(&token)));
         }
     }
     if !q.tiers.is_empty() {
@@ -424,7 +424,7 @@ fn filtered(actor: &Principal, q: &CustomerListQuery) -> sea_orm::Select<custome
     if !q.tags.is_empty() {
         let mut any = Condition::any();
         for tag in &q.tags {
-            let needle = format!("%{}%", escape_like(&serde_json::to_string(tag.trim()).unwrap_or_default()));
+            let needle = crate::db::contains_pattern(&serde_json::to_string(tag.trim()).unwrap_or_default());
             any = any.add(Expr::col(customer::Column::Tags).cast_as(Alias::new("TEXT")).like(needle));
         }
         s = s.filter(any);
@@ -521,10 +521,6 @@ pub fn search_text(name: &str, email: Option<&str>, member_code: &str, phone_e16
     );
     s.truncate(1000);
     s
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace(['\\', '%'], "").replace('_', " ")
 }
 
 // ----------------------------------------------------------------- notes
@@ -707,13 +703,6 @@ fn valid_external_ids(v: Option<Value>, field: &str) -> AppResult<Value> {
 
 fn clean_opt(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().chars().take(500).collect::<String>()).filter(|s| !s.is_empty())
-}
-
-async fn ensure_agent<C: ConnectionTrait>(db: &C, user_id: i64, field: &str) -> AppResult<()> {
-    match crate::auth::service::find_user(db, user_id).await? {
-        Some(u) if u.active && u.role >= Role::Agent => Ok(()),
-        _ => Err(AppError::bad_input(field, "no active staff member with this id can own customers")),
-    }
 }
 
 async fn next_member_code<C: ConnectionTrait>(ctx: &AppCtx, db: &C) -> AppResult<String> {

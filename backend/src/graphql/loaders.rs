@@ -9,7 +9,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 
 use crate::app::AppCtx;
 use crate::auth::model::user;
-use crate::customers::model::note;
+use crate::customers::model::{customer, note};
 use crate::error::AppError;
 use crate::wallets::model::wallet;
 
@@ -27,6 +27,18 @@ pub struct WalletByCustomer(pub AppCtx);
 pub struct NotesByCustomer(pub AppCtx);
 /// Staff users by id.
 pub struct UserById(pub AppCtx);
+/// Customers by id (the customers of a page of tickets).
+pub struct CustomerById(pub AppCtx);
+
+impl Loader<CustomerId> for CustomerById {
+    type Value = customer::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CustomerId]) -> Result<HashMap<CustomerId, customer::Model>, LoadError> {
+        let rows = crate::customers::service::by_ids(self.0.db.conn(), keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+    }
+}
 
 impl Loader<CustomerId> for WalletByCustomer {
     type Value = wallet::Model;
@@ -67,6 +79,7 @@ pub struct Loaders {
     pub wallets: DataLoader<WalletByCustomer>,
     pub notes: DataLoader<NotesByCustomer>,
     pub users: DataLoader<UserById>,
+    pub customers: DataLoader<CustomerById>,
 }
 
 impl Loaders {
@@ -76,6 +89,7 @@ impl Loaders {
             wallets: DataLoader::new(WalletByCustomer(app.clone()), tokio::spawn),
             notes: DataLoader::new(NotesByCustomer(app.clone()), tokio::spawn),
             users: DataLoader::new(UserById(app.clone()), tokio::spawn),
+            customers: DataLoader::new(CustomerById(app.clone()), tokio::spawn),
         })
     }
 }

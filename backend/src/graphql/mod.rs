@@ -7,7 +7,9 @@ pub mod guards;
 pub mod loaders;
 
 use async_graphql::extensions::Tracing;
-use async_graphql::{Context, ErrorExtensions, ID, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use async_graphql::{
+    Context, ErrorExtensions, ID, MaybeUndefined, MergedObject, MergedSubscription, Schema, SchemaBuilder,
+};
 
 use crate::app::AppCtx;
 use crate::auth::Principal;
@@ -20,6 +22,7 @@ pub struct Query(
     crate::customers::graphql::CustomerQuery,
     crate::wallets::graphql::WalletQuery,
     crate::bank::graphql::BankQuery,
+    crate::tickets::graphql::TicketQuery,
     crate::audit::graphql::AuditQuery,
 );
 
@@ -30,6 +33,7 @@ pub struct Mutation(
     crate::customers::graphql::CustomerMutation,
     crate::wallets::graphql::WalletMutation,
     crate::bank::graphql::BankMutation,
+    crate::tickets::graphql::TicketMutation,
 );
 
 /// Every subscription, by domain.
@@ -90,4 +94,18 @@ pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> 
 /// An id argument as a number, or `BAD_USER_INPUT` on `field`.
 pub fn parse_id(id: &ID, field: &str) -> async_graphql::Result<i64> {
     id.parse::<i64>().map_err(|_| AppError::bad_input(field, format!("{:?} is not a valid id", id.as_str())).extend())
+}
+
+/// An optional id argument as a number, or `BAD_USER_INPUT` on `field`.
+pub fn opt_id(id: Option<&ID>, field: &str) -> async_graphql::Result<Option<i64>> {
+    id.map(|i| parse_id(i, field)).transpose()
+}
+
+/// A patch field: omitted (`None`), `null` (`Some(None)`) or a value.
+pub fn maybe<T, U>(v: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Option<Option<U>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(x) => Some(Some(f(x))),
+    }
 }

@@ -24,6 +24,9 @@ use crate::error::{AppError, AppResult};
 
 /// Expires virtual credits past their date (DESIGN 4.2), hourly.
 pub const CREDIT_EXPIRY: &str = "credit-expiry";
+/// Raises priorities near the carrier deadline and flags overdue tickets
+/// (DESIGN 4.4), every 6 hours.
+pub const TICKET_SLA: &str = "ticket-sla";
 
 /// A job the scheduler runs.
 struct Job {
@@ -34,11 +37,18 @@ struct Job {
 }
 
 fn jobs() -> Vec<Job> {
-    vec![Job {
-        name: CREDIT_EXPIRY,
-        cron: "0 0 * * * *",
-        run: |ctx| Box::pin(async move { crate::wallets::service::expire_credits(&ctx).await.map(|_| ()) }),
-    }]
+    vec![
+        Job {
+            name: CREDIT_EXPIRY,
+            cron: "0 0 * * * *",
+            run: |ctx| Box::pin(async move { crate::wallets::service::expire_credits(&ctx).await.map(|_| ()) }),
+        },
+        Job {
+            name: TICKET_SLA,
+            cron: "0 0 */6 * * *",
+            run: |ctx| Box::pin(async move { crate::tickets::service::check_sla(&ctx).await.map(|_| ()) }),
+        },
+    ]
 }
 
 /// Names of the jobs running in this process (the SQLite lock).
@@ -86,9 +96,19 @@ pub async fn exclusive<T>(ctx: &AppCtx, name: &str, job: impl Future<Output = Ap
 /// Runs the credit-expiry job now (the admin mutation), under the same
 /// lock as the schedule; `CONFLICT` when it is already running.
 pub async fn run_credit_expiry(ctx: &AppCtx) -> AppResult<crate::wallets::service::ExpiryReport> {
-    exclusive(ctx, CREDIT_EXPIRY, crate::wallets::service::expire_credits(ctx)).await?.ok_or_else(|| {
-        AppError::Conflict { field: None, message: format!("the {CREDIT_EXPIRY} job is already running") }
-    })
+    run_now(ctx, CREDIT_EXPIRY, crate::wallets::service::expire_credits(ctx)).await
+}
+
+/// Runs the ticket SLA check now (the manager mutation), under the same
+/// lock as the schedule; `CONFLICT` when it is already running.
+pub async fn run_ticket_sla(ctx: &AppCtx) -> AppResult<crate::tickets::service::SlaReport> {
+    run_now(ctx, TICKET_SLA, crate::tickets::service::check_sla(ctx)).await
+}
+
+async fn run_now<T>(ctx: &AppCtx, name: &str, job: impl Future<Output = AppResult<T>>) -> AppResult<T> {
+    exclusive(ctx, name, job)
+        .await?
+        .ok_or_else(|| AppError::Conflict { field: None, message: format!("the {name} job is already running") })
 }
 
 /// Starts the scheduler: one task per job, until the returned handles are

@@ -243,11 +243,30 @@ async fn replay<C: ConnectionTrait>(db: &C, m: &Movement, hash: &str) -> AppResu
 /// transfers move money together with their own changes); the caller
 /// commits. Takes a [`Movement::validated`] movement.
 pub async fn apply_in(ctx: &AppCtx, tx: &mut Tx, actor: &Principal, m: &Movement) -> AppResult<Applied> {
+    movement_in(ctx, tx, actor, m, true).await
+}
+
+/// [`apply_in`] for a domain that has already decided the caller may act:
+/// an AGENT resolving a ticket assigned to them pays the compensation even
+/// when the customer is another agent's.
+pub async fn apply_in_authorized(ctx: &AppCtx, tx: &mut Tx, actor: &Principal, m: &Movement) -> AppResult<Applied> {
+    movement_in(ctx, tx, actor, m, false).await
+}
+
+async fn movement_in(
+    ctx: &AppCtx,
+    tx: &mut Tx,
+    actor: &Principal,
+    m: &Movement,
+    check_visibility: bool,
+) -> AppResult<Applied> {
     let request_hash = m.idempotency_key.as_ref().map(|_| m.request_hash()).transpose()?;
     let Locked { mut wallet, owner, code_no } = lock(tx, Lookup::Customer(m.customer_id))
         .await?
         .ok_or_else(|| AppError::NotFound(format!("customer {}", m.customer_id)))?;
-    crate::customers::service::ensure_visible_owner(actor, owner.assigned_agent_id)?;
+    if check_visibility {
+        crate::customers::service::ensure_visible_owner(actor, owner.assigned_agent_id)?;
+    }
     let now = ctx.now();
     if matches!(m.op, Op::Withdraw { .. }) && wallet.virtual_balance > 0 {
         wallet = expire_due(ctx, tx, &owner, wallet, now).await?.0;
@@ -695,6 +714,11 @@ pub async fn open<C: ConnectionTrait>(db: &C, customer_id: i64, at: DateTime<Utc
     }
     .insert(db)
     .await?)
+}
+
+/// Ledger rows by id.
+pub async fn transactions_by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<transaction::Model>> {
+    Ok(transaction::Entity::find().filter(transaction::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }
 
 /// The wallets of several customers in one query (for the DataLoader).
