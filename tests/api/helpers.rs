@@ -294,6 +294,19 @@ impl TestApp {
     }
 }
 
+/// The first column of the first row of `sql`, run straight on the test
+/// server's database (for invariants the API does not expose).
+pub async fn count_of(app: &TestApp, sql: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let db = app.ctx.db.conn();
+    db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
+
 /// The `extensions.code` of the first error, if any.
 pub fn code(res: &Value) -> Option<&str> {
     res["errors"][0]["extensions"]["code"].as_str()

@@ -7,10 +7,10 @@ use std::collections::HashSet;
 
 use chrono::{Datelike, Duration, Utc};
 use futures::future::join_all;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, code, field, spawn_app_with};
+use crate::helpers::{Backend, TestApp, code, count_of, field, spawn_app_with};
 
 const TICKET: &str = "id code type status priority orderReference carrier carrierDeadline overdue overdueFlaggedAt \
      description attachments resolution customerId customer { id name phone ticketCount returnCount } assigneeId \
@@ -96,16 +96,6 @@ async fn ticket_in(app: &TestApp, customer: &str, kind: &str, status: &str) -> V
     }
     assert_eq!(last["status"], status);
     last
-}
-
-async fn count_of(app: &TestApp, sql: &str) -> i64 {
-    let db = app.ctx.db.conn();
-    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
 }
 
 async fn timeline_kinds(app: &TestApp, customer: &str) -> Vec<String> {
@@ -651,6 +641,10 @@ crate::on_both! {
         assert_eq!(ids(&q(json!(null), json!(t3["code"]), json!(null)).await), vec![id(&t3)]);
         assert_eq!(ids(&q(json!(null), json!(null), json!("PRIORITY_DESC")).await), vec![id(&t2), id(&t3), id(&t4), id(&t1)]);
         assert_eq!(ids(&q(json!(null), json!(null), json!("DEADLINE_ASC")).await), vec![id(&t2), id(&t1), id(&t3), id(&t4)]);
+        let own = app.gql("query($id: ID!) { customer(id: $id) { tickets(sort: CREATED_ASC) { totalCount edges { node { id } } } } }",
+            json!({ "id": c2 })).await;
+        assert_eq!(own["data"]["customer"]["tickets"]["totalCount"], 2, "{own}");
+        assert_eq!(own["data"]["customer"]["tickets"]["edges"][0]["node"]["id"], t3["id"]);
         let later = (Utc::now() + Duration::days(1)).to_rfc3339();
         assert_eq!(q(json!({ "createdFrom": later }), json!(null), json!(null)).await["data"]["tickets"]["totalCount"], 0);
         // Pages, in every order, cover each ticket once.

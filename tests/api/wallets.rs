@@ -8,7 +8,7 @@ use futures::future::join_all;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, code, field, spawn_app_with};
+use crate::helpers::{Backend, TestApp, code, count_of, field, spawn_app_with};
 
 pub const MOVEMENT: &str = "replayed transaction { id code type amount points realBalanceBefore realBalanceAfter \
      virtualBalanceBefore virtualBalanceAfter pointsBefore pointsAfter source reference note actor idempotencyKey \
@@ -110,16 +110,6 @@ pub async fn assert_ledger_invariants(app: &TestApp) -> i64 {
     );
     assert_eq!(dup_keys, 0, "idempotency keys applied more than once");
     scalar(db.query_one_raw(one("SELECT COUNT(*) FROM wallet_transactions")).await.unwrap())
-}
-
-async fn count_of(app: &TestApp, sql: &str) -> i64 {
-    let db = app.ctx.db.conn();
-    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
 }
 
 crate::on_both! {

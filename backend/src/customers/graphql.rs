@@ -122,6 +122,18 @@ impl Customer {
         let all = loaders(ctx).notes.load_one(self.0.id).await.map_err(gql)?.unwrap_or_default();
         Ok(all.into_iter().take(first as usize).map(CustomerNote).collect())
     }
+    /// This customer's tickets (newest first unless sorted), filtered like `tickets`.
+    #[graphql(complexity = "connection::complexity(first, child_complexity)")]
+    async fn tickets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<crate::tickets::graphql::TicketFilter>,
+        sort: Option<crate::tickets::service::TicketSort>,
+    ) -> async_graphql::Result<crate::tickets::graphql::TicketConnection> {
+        crate::tickets::graphql::ticket_connection(ctx, first, after, None, filter, sort, Some(self.0.id)).await
+    }
     /// Everything that happened to this customer, newest first.
     #[graphql(complexity = "connection::complexity(first, child_complexity)")]
     async fn timeline(

@@ -277,7 +277,89 @@ pub async fn demo_if_empty(ctx: &AppCtx) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    tracing::info!("loaded demo data: 3 staff members, 60 customers");
+    demo_money_and_tickets(ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!("loaded demo data: 3 staff members, 60 customers, deposits and 12 tickets");
+    Ok(())
+}
+
+/// Deposits into the first customers' wallets and a dozen tickets in every
+/// status, a few near or past their carrier deadline, through the services
+/// (so codes, ledger, history and timeline are what real use makes).
+async fn demo_money_and_tickets(ctx: &AppCtx) -> crate::error::AppResult<()> {
+    use crate::tickets::model::{CompensationKind, TicketPriority, TicketStatus, TicketType};
+    use crate::tickets::service::{self as tickets, NewTicket, Resolution, TicketCustomer};
+    use crate::wallets::model::WalletSource;
+    use crate::wallets::service::{Movement, Op};
+
+    let system = Principal::system();
+    let ids: Vec<i64> = customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .limit(12)
+        .into_tuple()
+        .all(ctx.db.conn())
+        .await?;
+    for (k, id) in ids.iter().enumerate().take(8) {
+        let amount = 150_000 * (k as i64 + 1);
+        let deposit = Op::Deposit { amount, source: WalletSource::BankTransfer };
+        wallets::service::apply(ctx, &system, Movement::new(*id, deposit)).await?;
+    }
+    let kinds = [
+        TicketType::Boom,
+        TicketType::Exchange,
+        TicketType::MissingItems,
+        TicketType::ReturnRefund,
+        TicketType::Support,
+    ];
+    let descriptions = [
+        "Customer refused the parcel at the door",
+        "Wants to exchange the shirt for size L",
+        "One of three items missing from the parcel",
+        "Returned a faulty kettle, asks for a refund",
+        "Asks when the next sale starts",
+    ];
+    for (k, id) in ids.iter().enumerate() {
+        let kind = kinds[k % kinds.len()];
+        let deadline = (kind != TicketType::Support).then(|| ctx.now() + chrono::Duration::hours(6 + 12 * k as i64));
+        let new = NewTicket {
+            customer: TicketCustomer::Id(*id),
+            kind,
+            priority: if k % 4 == 0 { TicketPriority::High } else { TicketPriority::Normal },
+            order_ref: Some(format!("ORD-DEMO-{:03}", k + 1)),
+            carrier: deadline.map(|_| ["GHN", "GHTK", "Viettel Post"][k % 3].to_owned()),
+            carrier_deadline: deadline,
+            assignee_id: None,
+            description: descriptions[k % descriptions.len()].to_owned(),
+            attachments: Vec::new(),
+        };
+        let t = tickets::create(ctx, &system, new).await?.ticket;
+        let path: &[TicketStatus] = match k % 6 {
+            0 | 1 => &[],
+            2 => &[TicketStatus::InProgress],
+            3 => &[TicketStatus::InProgress, TicketStatus::WaitingCarrier],
+            4 => &[TicketStatus::Cancelled],
+            _ => &[TicketStatus::InProgress, TicketStatus::WaitingCarrier],
+        };
+        for to in path {
+            tickets::transition(ctx, &system, t.id, *to, None).await?;
+        }
+        if k % 6 == 5 {
+            let (compensation, amount) = match kind {
+                TicketType::Boom => (CompensationKind::VirtualCredit, Some(50_000)),
+                TicketType::ReturnRefund => (CompensationKind::Refund, Some(120_000)),
+                TicketType::Exchange => (CompensationKind::Exchange, None),
+                _ => (CompensationKind::None, None),
+            };
+            let r = Resolution {
+                kind: compensation,
+                amount,
+                lifetime_days: None,
+                resolution: Some("Resolved with the customer by phone".into()),
+                idempotency_key: None,
+            };
+            tickets::resolve(ctx, &system, t.id, r).await?;
+        }
+    }
     Ok(())
 }
 

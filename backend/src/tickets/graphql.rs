@@ -422,6 +422,44 @@ pub struct TicketSlaRun {
     pub flagged_overdue: i64,
 }
 
+/// A page of tickets (`customer`: only that customer's, for
+/// `Customer.tickets`).
+pub async fn ticket_connection(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    search: Option<String>,
+    filter: Option<TicketFilter>,
+    sort: Option<TicketSort>,
+    customer: Option<i64>,
+) -> async_graphql::Result<TicketConnection> {
+    let app = app(ctx).clone();
+    let actor = principal(ctx)?.clone();
+    let first = connection::page_size(first).extend()?;
+    let cursor: Option<TicketCursor> = connection::decode_cursor(after.as_deref()).extend()?;
+    let f = filter.unwrap_or_default();
+    let q = TicketListQuery {
+        search: search.filter(|s| !s.trim().is_empty()),
+        statuses: f.statuses.unwrap_or_default(),
+        types: f.types.unwrap_or_default(),
+        priorities: f.priorities.unwrap_or_default(),
+        assignee_id: opt_id(f.assignee_id.as_ref(), "filter.assigneeId")?,
+        unassigned: f.unassigned,
+        customer_id: customer.or(opt_id(f.customer_id.as_ref(), "filter.customerId")?),
+        overdue: f.overdue,
+        created_from: f.created_from,
+        created_to: f.created_to,
+        sort: sort.unwrap_or_default(),
+    };
+    let (rows, more) = service::list(&app, &actor, &q, first, cursor.as_ref()).await.extend()?;
+    let items = rows.into_iter().map(|(c, t)| (connection::encode_cursor(&c), Ticket(t))).collect();
+    let counter: connection::Counter = Arc::new(move || {
+        let (app, actor, q) = (app.clone(), actor.clone(), q.clone());
+        Box::pin(async move { service::count(&app, &actor, &q).await })
+    });
+    Ok(TicketConnection::new(items, more, cursor.is_some(), counter))
+}
+
 #[derive(Default)]
 pub struct TicketQuery;
 
@@ -456,31 +494,7 @@ impl TicketQuery {
         filter: Option<TicketFilter>,
         sort: Option<TicketSort>,
     ) -> async_graphql::Result<TicketConnection> {
-        let app = app(ctx).clone();
-        let actor = principal(ctx)?.clone();
-        let first = connection::page_size(first).extend()?;
-        let cursor: Option<TicketCursor> = connection::decode_cursor(after.as_deref()).extend()?;
-        let f = filter.unwrap_or_default();
-        let q = TicketListQuery {
-            search: search.filter(|s| !s.trim().is_empty()),
-            statuses: f.statuses.unwrap_or_default(),
-            types: f.types.unwrap_or_default(),
-            priorities: f.priorities.unwrap_or_default(),
-            assignee_id: opt_id(f.assignee_id.as_ref(), "filter.assigneeId")?,
-            unassigned: f.unassigned,
-            customer_id: opt_id(f.customer_id.as_ref(), "filter.customerId")?,
-            overdue: f.overdue,
-            created_from: f.created_from,
-            created_to: f.created_to,
-            sort: sort.unwrap_or_default(),
-        };
-        let (rows, more) = service::list(&app, &actor, &q, first, cursor.as_ref()).await.extend()?;
-        let items = rows.into_iter().map(|(c, t)| (connection::encode_cursor(&c), Ticket(t))).collect();
-        let counter: connection::Counter = Arc::new(move || {
-            let (app, actor, q) = (app.clone(), actor.clone(), q.clone());
-            Box::pin(async move { service::count(&app, &actor, &q).await })
-        });
-        Ok(TicketConnection::new(items, more, cursor.is_some(), counter))
+        ticket_connection(ctx, first, after, search, filter, sort, None).await
     }
 
     /// Counts by status and type, average resolution time by type, overdue

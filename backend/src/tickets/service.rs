@@ -734,8 +734,7 @@ pub async fn transition(
     }
     let after = m.update(tx.db()).await?;
     let summary = format!("Ticket {}: {} → {}", after.code, before.status.as_str(), to.as_str());
-    let mut change = History::new(TicketEventKind::StatusChanged).from(before.status).to(to);
-    change.body = note;
+    let change = History::new(TicketEventKind::StatusChanged).from(before.status).to(to).body(note);
     record(&mut tx, actor, &after, agent, change, summary, "ticket.status_changed", now).await?;
     audit::record(
         &tx,
@@ -819,8 +818,7 @@ pub async fn add_note(
     respond(&mut m, &before, actor, now);
     m.updated_at = Set(now);
     let after = m.update(tx.db()).await?;
-    let mut change = History::new(TicketEventKind::NoteAdded);
-    change.body = Some(body.clone());
+    let change = History::new(TicketEventKind::NoteAdded).body(Some(body.clone()));
     let summary = format!("Note on ticket {}: {body}", after.code);
     let entry = record(&mut tx, actor, &after, agent, change, summary, "ticket.updated", now).await?;
     audit::record(&tx, actor, now, Change::on("ticket.note", "ticket", after.id).after(json!({ "body": body })))
@@ -937,8 +935,10 @@ pub async fn resolve(ctx: &AppCtx, actor: &Principal, id: i64, r: Resolution) ->
         _ => "no compensation".to_owned(),
     };
     let summary = format!("Ticket {} completed: {what}", after.code);
-    let change =
-        History::new(TicketEventKind::Resolved).from(before.status).to(TicketStatus::Completed).changes(json!({
+    let change = History::new(TicketEventKind::Resolved)
+        .from(before.status)
+        .to(TicketStatus::Completed)
+        .changes(json!({
             "compensation": {
                 "kind": r.kind,
                 "amount": Money(amount).format(decimals),
@@ -946,9 +946,8 @@ pub async fn resolve(ctx: &AppCtx, actor: &Principal, id: i64, r: Resolution) ->
                 "transactionCode": transaction.as_ref().map(|t| t.code.clone()),
                 "approvedBy": comp.approved_by,
             }
-        }));
-    let mut change = change;
-    change.body = note;
+        }))
+        .body(note);
     record(&mut tx, actor, &after, agent, change, summary, "ticket.completed", now).await?;
     audit::record(
         &tx,
@@ -1135,6 +1134,9 @@ impl History {
     }
     fn changes(self, v: Value) -> Self {
         Self { changes: Some(v), ..self }
+    }
+    fn body(self, body: Option<String>) -> Self {
+        Self { body, ..self }
     }
 }
 
