@@ -84,6 +84,9 @@ pub struct Config {
     pub jobs_enabled: bool,
     /// How often the scheduler looks at the clock, in milliseconds.
     pub jobs_tick_ms: u64,
+    /// How long events stay replayable for subscribers that resume with
+    /// `afterEventId`, in seconds.
+    pub events_retention_seconds: u64,
     /// Prefix of ticket codes (`TV` gives `TV-2026-00001`).
     pub ticket_code_prefix: String,
     /// Ticket compensation above this amount (minor units) needs a
@@ -129,6 +132,7 @@ impl Default for Config {
             bank_webhook_secret: None,
             jobs_enabled: true,
             jobs_tick_ms: 1_000,
+            events_retention_seconds: 900,
             ticket_code_prefix: "TV".into(),
             compensation_approval_limit: 500_000,
         }

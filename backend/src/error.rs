@@ -38,6 +38,9 @@ pub enum AppError {
     InvalidTransition { from: String, to: String },
     #[error("too many requests, retry later")]
     RateLimited,
+    /// A subscription fell behind (or asked for events no longer kept).
+    #[error("{message}")]
+    Lagged { last_event_id: Option<String>, message: String },
     #[error("database error")]
     Db(#[from] DbErr),
     #[error("internal error")]
@@ -66,6 +69,7 @@ impl AppError {
             Self::InsufficientFunds { .. } => "INSUFFICIENT_FUNDS",
             Self::InvalidTransition { .. } => "INVALID_TRANSITION",
             Self::RateLimited => "RATE_LIMITED",
+            Self::Lagged { .. } => "LAGGED",
             Self::Db(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -104,6 +108,7 @@ impl ErrorExtensions for AppError {
                     ext.set("from", from.as_str());
                     ext.set("to", to.as_str());
                 }
+                Self::Lagged { last_event_id: Some(last), .. } => ext.set("lastEventId", last.as_str()),
                 _ => {}
             }
         })

@@ -11,6 +11,7 @@
 //!   paid from the wallet in the same transaction.
 //! - [`bank`]: incoming bank transfers (SePay webhook) matched to customers
 //!   and deposited into their wallets.
+//! - [`analytics`]: the live dashboard's KPI deltas (more with issue 7).
 //! - [`activities`]: the customer timeline every domain writes to.
 //! - [`audit`]: the hash-chained audit log of every mutation.
 //! - [`auth`]: staff users, JWTs, API keys, roles.
@@ -22,6 +23,7 @@
 //! lock), [`app`] (startup), [`cli`], [`seed`].
 
 pub mod activities;
+pub mod analytics;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -252,6 +252,7 @@ async fn link_in(
     ev.customer_id = Some(owner.id);
     ev.assigned_agent_id = owner.assigned_agent_id;
     ev.data = data;
+    ev.data["wasPending"] = json!(transfer.status == TransferStatus::Pending);
     tx.publish(ev);
     Ok(linked)
 }

@@ -7,15 +7,12 @@ use async_graphql::{
     Subscription,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use futures::Stream;
-use tokio_stream::StreamExt;
-use tokio_stream::wrappers::BroadcastStream;
 
 use super::model::{CustomerStatus, CustomerTier, CustomerType, LifecycleStage, Temperature, customer, note};
 use super::service::{self, CustomerCursor, CustomerListQuery, CustomerPatch, CustomerSort, NewCustomer};
 use crate::activities::graphql::{Activity, ActivityConnection};
+use crate::auth::Role;
 use crate::auth::graphql::User;
-use crate::auth::{Principal, Role};
 use crate::events::DomainEvent;
 use crate::graphql::connection::{self, IdCursor};
 use crate::graphql::guards::RoleGuard;
@@ -426,41 +423,41 @@ impl CustomerMutation {
 }
 
 /// Something that happened to a customer.
-pub struct CustomerEvent {
-    event: DomainEvent,
-}
+pub struct CustomerEvent(DomainEvent);
 
 #[Object]
 impl CustomerEvent {
-    /// Time-ordered unique id.
+    /// Its position in the event log: resume after it with `afterEventId`.
     async fn event_id(&self) -> ID {
-        ID(self.event.id.to_string())
+        ID(self.0.id.clone())
     }
-    /// `customer.created`, `customer.updated`, `customer.note_added`.
+    /// `customer.created`, `customer.updated`, `customer.note_added`,
+    /// `customer.tier_changed`.
+    #[graphql(name = "type")]
+    async fn kind_type(&self) -> &str {
+        &self.0.kind
+    }
+    /// The same as `type` (kept for older clients).
     async fn kind(&self) -> &str {
-        &self.event.kind
+        &self.0.kind
     }
     async fn at(&self) -> DateTime<Utc> {
-        self.event.at
+        self.0.at
     }
     /// Who caused it.
     async fn actor(&self) -> &str {
-        &self.event.actor
+        &self.0.actor
     }
     async fn customer_id(&self) -> ID {
-        ID(self.event.entity_id.to_string())
+        ID(self.0.entity_id.to_string())
+    }
+    /// What changed, as published (`{"fields": ["name"]}`).
+    async fn data(&self) -> Json<serde_json::Value> {
+        Json(self.0.data.clone())
     }
     /// The customer as it is now.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Customer> {
-        Ok(Customer(service::get(app(ctx), principal(ctx)?, self.event.entity_id).await.extend()?))
-    }
-}
-
-/// May this caller receive this event?
-fn may_see(p: &Principal, e: &DomainEvent) -> bool {
-    match p.only_assigned_to() {
-        Some(agent) => e.assigned_agent_id == Some(agent),
-        None => true,
+        Ok(Customer(service::get(app(ctx), principal(ctx)?, self.0.entity_id).await.extend()?))
     }
 }
 
@@ -470,15 +467,14 @@ pub struct CustomerSubscription;
 #[Subscription]
 impl CustomerSubscription {
     /// Customers created or changed, as they commit. AGENTs receive only
-    /// their own customers.
+    /// their own customers. `afterEventId` resumes after a disconnection.
     #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
-    async fn customer_events(&self, ctx: &Context<'_>) -> async_graphql::Result<impl Stream<Item = CustomerEvent>> {
-        let p = principal(ctx)?.clone();
-        let rx = app(ctx).bus.subscribe();
-        Ok(BroadcastStream::new(rx).filter_map(move |item| match item {
-            Ok(event) if event.entity_type == "customer" && may_see(&p, &event) => Some(CustomerEvent { event }),
-            _ => None,
-        }))
+    async fn customer_events(
+        &self,
+        ctx: &Context<'_>,
+        after_event_id: Option<ID>,
+    ) -> async_graphql::Result<futures::stream::BoxStream<'static, async_graphql::Result<CustomerEvent>>> {
+        crate::graphql::event_stream(ctx, after_event_id, |e| e.entity_type == "customer", CustomerEvent)
     }
 }
 

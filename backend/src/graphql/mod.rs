@@ -38,7 +38,12 @@ pub struct Mutation(
 
 /// Every subscription, by domain.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(crate::customers::graphql::CustomerSubscription);
+pub struct Subscription(
+    crate::customers::graphql::CustomerSubscription,
+    crate::wallets::graphql::WalletSubscription,
+    crate::tickets::graphql::TicketSubscription,
+    crate::analytics::graphql::AnalyticsSubscription,
+);
 
 /// The schema type served at `/graphql`.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
@@ -108,4 +113,18 @@ pub fn maybe<T, U>(v: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Option<Optio
         MaybeUndefined::Null => Some(None),
         MaybeUndefined::Value(x) => Some(Some(f(x))),
     }
+}
+
+/// A subscription's stream of `T`: the events `keep` selects that the caller
+/// may see, after `after` when given (see [`crate::events::stream`]), each
+/// wrapped as the subscription's event type.
+pub fn event_stream<T: Send + 'static>(
+    ctx: &Context<'_>,
+    after: Option<ID>,
+    keep: impl Fn(&crate::events::DomainEvent) -> bool + Send + Sync + 'static,
+    wrap: fn(crate::events::DomainEvent) -> T,
+) -> async_graphql::Result<futures::stream::BoxStream<'static, async_graphql::Result<T>>> {
+    use futures::StreamExt;
+    let events = crate::events::stream::events(app(ctx), principal(ctx)?, after.map(|a| a.0), keep);
+    Ok(events.map(move |r| r.map(wrap).map_err(|e| e.extend())).boxed())
 }

@@ -7,9 +7,14 @@ use async_graphql::{BatchRequest, BatchResponse, Data};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
 
 use super::{AppState, error_response};
 use crate::app::AppCtx;
@@ -81,28 +86,72 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// Subscriptions over WebSocket (graphql-transport-ws, and the legacy
 /// graphql-ws protocol that async-graphql also speaks).
+///
+/// The server reads `connection_init` itself before handing the socket to
+/// async-graphql, to close refusals with the protocol's codes: 4401
+/// (Unauthorized) when there is no token or a subscription comes before
+/// the handshake, 4403 (Forbidden) when the token or key is not valid, and
+/// 4408 when no `connection_init` arrives within 10 seconds.
 pub async fn graphql_ws(State(st): State<AppState>, protocol: GraphQLProtocol, ws: WebSocketUpgrade) -> Response {
     let AppState { app, schema } = st;
-    ws.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
-        GraphQLWebSocket::new(socket, schema, protocol)
-            .on_connection_init(move |payload| connection_init(app, payload))
+    ws.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
+        let (mut sink, mut stream) = socket.split();
+        let init = match tokio::time::timeout(Duration::from_secs(10), first_text(&mut stream)).await {
+            Ok(Some(text)) => text,
+            Ok(None) => return,
+            Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
+        };
+        let message: serde_json::Value = serde_json::from_str(&init).unwrap_or_default();
+        if message["type"] != "connection_init" {
+            return close(&mut sink, 4401, "Unauthorized: send connection_init first").await;
+        }
+        let data = match authenticate(&app, &message["payload"]).await {
+            Ok(data) => data,
+            Err((code, reason)) => return close(&mut sink, code, reason).await,
+        };
+        // Hand the socket over with `connection_init` put back first;
+        // async-graphql answers it with `connection_ack`.
+        let replayed = futures::stream::once(async move { Ok(Message::Text(init.into())) }).chain(stream);
+        GraphQLWebSocket::new_with_pair(sink, replayed, schema, protocol)
+            .on_connection_init(move |_| async move { Ok(data) })
             .serve()
+            .await
     })
 }
 
+/// The first text frame (answering pings), `None` when the socket closes.
+async fn first_text(stream: &mut SplitStream<WebSocket>) -> Option<String> {
+    while let Some(Ok(msg)) = stream.next().await {
+        match msg {
+            Message::Text(t) => return Some(t.to_string()),
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+    None
+}
+
+async fn close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &str) {
+    let frame = CloseFrame { code, reason: reason.to_owned().into() };
+    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = sink.close().await;
+}
+
 /// Authenticates a WebSocket from its `connection_init` payload:
-/// `{"token": "…"}` or `{"Authorization": "Bearer …"}`.
-async fn connection_init(app: AppCtx, payload: serde_json::Value) -> async_graphql::Result<Data> {
+/// `{"token": "…"}` or `{"Authorization": "Bearer …"}`; the close code and
+/// reason when it cannot.
+async fn authenticate(app: &AppCtx, payload: &serde_json::Value) -> Result<Data, (u16, &'static str)> {
     let token = ["token", "authToken", "Authorization", "authorization"]
         .iter()
         .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
         .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_owned())
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| async_graphql::Error::new("authentication required in connection_init"))?;
-    let principal =
-        crate::auth::service::authenticate(&app, &token).await.map_err(|e| async_graphql::Error::new(e.to_string()))?;
+        .ok_or((4401, "Unauthorized: send {\"token\": …} in connection_init"))?;
+    let principal = crate::auth::service::authenticate(app, &token)
+        .await
+        .map_err(|_| (4403, "Forbidden: the token or API key is not valid"))?;
     let mut data = Data::default();
     data.insert(RequestAuth::Authenticated(principal));
-    data.insert(Loaders::new(&app));
+    data.insert(Loaders::new(app));
     Ok(data)
 }

@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use async_graphql::{
     ComplexObject, Context, ErrorExtensions, ID, InputObject, Json, MaybeUndefined, Object, ResultExt, SimpleObject,
+    Subscription,
 };
 use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
 
 use super::model::{
     CompensationKind, TicketEventKind, TicketPriority, TicketStatus, TicketType, compensation, event, ticket,
@@ -17,10 +19,11 @@ use super::workflow;
 use crate::auth::Role;
 use crate::auth::graphql::User;
 use crate::customers::graphql::Customer;
+use crate::events::DomainEvent;
 use crate::graphql::connection;
 use crate::graphql::guards::RoleGuard;
 use crate::graphql::loaders::{gql, loaders};
-use crate::graphql::{app, maybe, opt_id, parse_id, principal};
+use crate::graphql::{app, event_stream, maybe, opt_id, parse_id, principal};
 use crate::money::Money;
 use crate::wallets::graphql::{Wallet, WalletTransaction};
 
@@ -630,5 +633,108 @@ impl TicketMutation {
     async fn run_ticket_sla(&self, ctx: &Context<'_>) -> async_graphql::Result<TicketSlaRun> {
         let r = crate::jobs::run_ticket_sla(app(ctx)).await.extend()?;
         Ok(TicketSlaRun { raised: r.raised as i64, flagged_overdue: r.flagged_overdue as i64 })
+    }
+}
+
+/// A change of a ticket, as it committed.
+pub struct TicketEvent(pub DomainEvent);
+
+#[Object]
+impl TicketEvent {
+    /// Its position in the event log: resume after it with `afterEventId`.
+    async fn event_id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// `ticket.created`, `ticket.updated`, `ticket.status_changed`,
+    /// `ticket.completed`.
+    #[graphql(name = "type")]
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// Who caused it (`user:1`, `apikey:3`, `system`).
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    async fn ticket_id(&self) -> ID {
+        ID(self.0.entity_id.to_string())
+    }
+    async fn customer_id(&self) -> Option<ID> {
+        self.0.customer_id.map(|id| ID(id.to_string()))
+    }
+    /// Status, priority, assignee, the history entry (`from`, `to`,
+    /// `changes`) as published.
+    async fn data(&self) -> Json<serde_json::Value> {
+        Json(self.0.data.clone())
+    }
+    /// The ticket as it is now.
+    async fn ticket(&self, ctx: &Context<'_>) -> async_graphql::Result<Ticket> {
+        Ok(Ticket(service::get(app(ctx), principal(ctx)?, self.0.entity_id).await.extend()?))
+    }
+}
+
+/// Narrows `ticketEvents` (by the ticket's state after the change).
+#[derive(InputObject, Default)]
+pub struct TicketEventFilter {
+    pub statuses: Option<Vec<TicketStatus>>,
+    pub types: Option<Vec<TicketType>>,
+    pub assignee_id: Option<ID>,
+}
+
+/// The stream of a ticket subscription.
+type TicketStream = BoxStream<'static, async_graphql::Result<TicketEvent>>;
+
+fn matches<T: serde::Serialize>(wanted: &Option<Vec<T>>, value: Option<&serde_json::Value>) -> bool {
+    match wanted {
+        None => true,
+        Some(list) => list.iter().any(|w| serde_json::to_value(w).ok().as_ref() == value),
+    }
+}
+
+#[derive(Default)]
+pub struct TicketSubscription;
+
+#[Subscription]
+impl TicketSubscription {
+    /// Every change of one ticket, as it commits (`afterEventId` resumes;
+    /// ends with `LAGGED` or, when the token expires, `UNAUTHENTICATED`).
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn ticket_updated(
+        &self,
+        ctx: &Context<'_>,
+        ticket_id: ID,
+        after_event_id: Option<ID>,
+    ) -> async_graphql::Result<TicketStream> {
+        let id = parse_id(&ticket_id, "ticketId")?;
+        service::get(app(ctx), principal(ctx)?, id).await.extend()?;
+        event_stream(ctx, after_event_id, move |e| e.entity_type == "ticket" && e.entity_id == id, TicketEvent)
+    }
+
+    /// Ticket changes the caller may see (an AGENT: their customers' and
+    /// those assigned to them), narrowed by the ticket's status, type or
+    /// assignee after the change.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn ticket_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TicketEventFilter>,
+        after_event_id: Option<ID>,
+    ) -> async_graphql::Result<TicketStream> {
+        let f = filter.unwrap_or_default();
+        let assignee = opt_id(f.assignee_id.as_ref(), "filter.assigneeId")?;
+        let (statuses, types) = (f.statuses, f.types);
+        event_stream(
+            ctx,
+            after_event_id,
+            move |e| {
+                e.entity_type == "ticket"
+                    && matches(&statuses, e.data.get("status"))
+                    && matches(&types, e.data.get("type"))
+                    && assignee.is_none_or(|a| e.assignee_id == Some(a))
+            },
+            TicketEvent,
+        )
     }
 }

@@ -1195,6 +1195,7 @@ async fn record(
         let mut ev = DomainEvent::new(kind, "ticket", t.id, &actor.actor(), now);
         ev.customer_id = Some(t.customer_id);
         ev.assigned_agent_id = customer_agent;
+        ev.assignee_id = t.assignee_id;
         ev.data = data.clone();
         ev
     };

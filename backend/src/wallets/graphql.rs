@@ -2,15 +2,19 @@
 
 use std::sync::Arc;
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, ResultExt, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object, ResultExt, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
 
 use super::model::{CreditStatus, TransactionType, WalletSource, credit, transaction, wallet};
 use super::service::{self, Applied, ExpiryReport, LedgerFilter, Movement, Op};
 use crate::auth::Role;
+use crate::customers::graphql::Customer;
+use crate::events::DomainEvent;
 use crate::graphql::connection::{self, IdCursor};
 use crate::graphql::guards::RoleGuard;
-use crate::graphql::{app, parse_id, principal};
+use crate::graphql::loaders::{gql, loaders};
+use crate::graphql::{app, event_stream, parse_id, principal};
 use crate::money::Money;
 
 /// A customer's wallet: real money, virtual credits and points.
@@ -459,5 +463,92 @@ pub struct CreditExpiryRun {
 impl From<ExpiryReport> for CreditExpiryRun {
     fn from(r: ExpiryReport) -> Self {
         Self { credits: r.credits as i64, amount: Money(r.amount), wallets: r.wallets as i64 }
+    }
+}
+
+/// A change of a wallet, as it committed.
+pub struct WalletEvent(pub DomainEvent);
+
+#[Object]
+impl WalletEvent {
+    /// Its position in the event log: resume after it with `afterEventId`.
+    async fn event_id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// `wallet.deposited`, `wallet.withdrawn`, `wallet.credit_issued`,
+    /// `wallet.credit_used`, `wallet.credit_expired`, `wallet.adjusted`,
+    /// `wallet.reversed`, `wallet.points_earned`, `wallet.points_redeemed`.
+    #[graphql(name = "type")]
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// Who caused it (`user:1`, `apikey:3`, `system`).
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    async fn customer_id(&self) -> Option<ID> {
+        self.0.customer_id.map(|id| ID(id.to_string()))
+    }
+    async fn transaction_id(&self) -> Option<ID> {
+        self.0.data.get("transactionId").and_then(|v| v.as_i64()).map(|id| ID(id.to_string()))
+    }
+    /// Amount, balances after and deltas (minor units) as published.
+    async fn data(&self) -> Json<serde_json::Value> {
+        Json(self.0.data.clone())
+    }
+    /// The ledger row it wrote.
+    async fn transaction(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WalletTransaction>> {
+        let Some(id) = self.0.data.get("transactionId").and_then(|v| v.as_i64()) else { return Ok(None) };
+        let rows = service::transactions_by_ids(app(ctx).db.conn(), &[id]).await.extend()?;
+        Ok(rows.into_iter().next().map(WalletTransaction))
+    }
+    /// The wallet as it is now.
+    async fn wallet(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Wallet>> {
+        let Some(id) = self.0.customer_id else { return Ok(None) };
+        Ok(loaders(ctx).wallets.load_one(id).await.map_err(gql)?.map(Wallet::from))
+    }
+    /// The customer as they are now.
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        let Some(id) = self.0.customer_id else { return Ok(None) };
+        Ok(loaders(ctx).customers.load_one(id).await.map_err(gql)?.map(Customer))
+    }
+}
+
+/// The stream of a wallet subscription.
+type WalletStream = BoxStream<'static, async_graphql::Result<WalletEvent>>;
+
+#[derive(Default)]
+pub struct WalletSubscription;
+
+#[Subscription]
+impl WalletSubscription {
+    /// Every change of one customer's wallet, as it commits. With
+    /// `afterEventId`, first the retained events after it (none missed,
+    /// none twice). Ends with `LAGGED` (and `lastEventId`) when the client
+    /// falls behind, `UNAUTHENTICATED` when the token expires.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn wallet_updated(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        after_event_id: Option<ID>,
+    ) -> async_graphql::Result<WalletStream> {
+        let id = parse_id(&customer_id, "customerId")?;
+        // Refuse at once what the caller may not see (FORBIDDEN / NOT_FOUND).
+        service::of_customer(app(ctx), principal(ctx)?, id).await.extend()?;
+        event_stream(ctx, after_event_id, move |e| e.entity_type == "wallet" && e.customer_id == Some(id), WalletEvent)
+    }
+
+    /// Every wallet change of every customer (MANAGER and above).
+    #[graphql(guard = "RoleGuard::at_least(Role::Manager)")]
+    async fn wallet_events(
+        &self,
+        ctx: &Context<'_>,
+        after_event_id: Option<ID>,
+    ) -> async_graphql::Result<WalletStream> {
+        event_stream(ctx, after_event_id, |e| e.entity_type == "wallet", WalletEvent)
     }
 }

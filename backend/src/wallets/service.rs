@@ -572,6 +572,8 @@ async fn record(
         "virtualBalance": Money(wallet.virtual_balance).format(decimals),
         "points": wallet.points,
         "credits": row.credits,
+        "realDelta": wallet.real_balance - before.real_balance,
+        "virtualDelta": wallet.virtual_balance - before.virtual_balance,
     });
     let kind = row.kind.event_kind();
     crate::activities::service::record(
@@ -591,7 +593,6 @@ async fn record(
     event.data = data;
     if row.kind == TransactionType::Withdraw && row.credits.is_some() {
         let mut used = event.clone();
-        used.id = uuid::Uuid::now_v7();
         used.kind = "wallet.credit_used".into();
         tx.publish(event);
         tx.publish(used);

@@ -1,0 +1,7 @@
+//! Analytics (DESIGN 4.8). For now: the live dashboard, as KPI deltas
+//! derived from the domain events ([`service::kpi_delta`]); the dashboard
+//! queries, RFM and the derived customer fields come with the analytics
+//! issue.
+
+pub mod graphql;
+pub mod service;
