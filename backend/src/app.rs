@@ -45,8 +45,8 @@ impl AppCtx {
         let db = Db::connect(&config.database_url, config.db_max_connections).await?;
         let retention = std::time::Duration::from_secs(config.events_retention_seconds.max(1));
         let bus = match &config.redis_url {
-            Some(url) => EventBus::redis(url, &config.events_channel, retention).await?,
-            None => EventBus::in_process(retention),
+            Some(url) => EventBus::redis(url, &config.events_channel, retention, config.events_buffer).await?,
+            None => EventBus::in_process(retention, config.events_buffer),
         };
         let secret = config.jwt_secret.expose_secret().as_bytes().to_vec();
         let phone_region = crate::customers::phone::region(&config.phone_region).context("unknown phone region")?;

@@ -87,6 +87,9 @@ pub struct Config {
     /// How long events stay replayable for subscribers that resume with
     /// `afterEventId`, in seconds.
     pub events_retention_seconds: u64,
+    /// Events a subscriber may fall behind before it is told (`LAGGED`)
+    /// and must resume.
+    pub events_buffer: usize,
     /// Prefix of ticket codes (`TV` gives `TV-2026-00001`).
     pub ticket_code_prefix: String,
     /// Ticket compensation above this amount (minor units) needs a
@@ -133,6 +136,7 @@ impl Default for Config {
             jobs_enabled: true,
             jobs_tick_ms: 1_000,
             events_retention_seconds: 900,
+            events_buffer: 4096,
             ticket_code_prefix: "TV".into(),
             compensation_approval_limit: 500_000,
         }

@@ -132,7 +132,7 @@ crate::on_both! {
         assert_eq!(res["data"]["ticketPhoneCheck"]["phone"], "+84912345678");
         assert!(res["data"]["ticketPhoneCheck"]["customer"].is_null());
 
-        let mut rx = app.ctx.bus.subscribe();
+        let mut rx = app.ctx.bus.subscribe().0;
         let res = create_as(&app, &app.token(), json!({
             "phone": "0912345678", "customerName": "Phạm Minh Khoa", "type": "BOOM",
             "orderReference": "ORD-20261121-001", "carrier": "GHN",
@@ -260,7 +260,7 @@ crate::on_both! {
         let id = t["id"].as_str().unwrap();
         app.gql("mutation($id: ID!, $a: ID) { assignTicket(id: $id, assigneeId: $a) { id } }", json!({ "id": id, "a": agent_id })).await;
         app.advance(Duration::minutes(45)).await;
-        let mut rx = app.ctx.bus.subscribe();
+        let mut rx = app.ctx.bus.subscribe().0;
         let res = resolve_as(&app, &agent, json!({
             "ticketId": id, "compensation": "VIRTUAL_CREDIT", "amount": "100000", "resolution": "Tặng 100k"
         })).await;
@@ -379,7 +379,7 @@ crate::on_both! {
         for sql in install {
             db.execute_unprepared(sql).await.unwrap();
         }
-        let mut rx = app.ctx.bus.subscribe();
+        let mut rx = app.ctx.bus.subscribe().0;
         let res = resolve_as(&app, &app.token(), json!({ "ticketId": id, "compensation": "VIRTUAL_CREDIT", "amount": "50000" })).await;
         assert_eq!(code(&res), Some("INTERNAL"), "{res}");
         assert!(!res.to_string().contains("forced failure"), "no internals leak: {res}");
@@ -509,7 +509,7 @@ crate::on_both! {
         let t = ticket_in(&app, &c, "MISSING_ITEMS", "NEW").await;
         let id = t["id"].as_str().unwrap();
         app.advance(Duration::minutes(10)).await;
-        let mut rx = app.ctx.bus.subscribe();
+        let mut rx = app.ctx.bus.subscribe().0;
         let update = "mutation($id: ID!, $i: UpdateTicketInput!) { updateTicket(id: $id, input: $i) { priority carrier \
                       orderReference firstResponseSeconds } }";
         let res = app.gql(update, json!({ "id": id, "i": { "priority": "HIGH", "carrier": "GHTK", "orderReference": null } })).await;

@@ -153,7 +153,7 @@ crate::on_both! {
         let c = new_customer(&app, "0901000002").await;
         ok(&app, "deposit", json!({ "customerId": c, "amount": "5000" })).await;
         ok(&app, "issueVirtualCredit", json!({ "customerId": c, "amount": "2000", "reason": "promo" })).await;
-        let mut events = app.ctx.bus.subscribe();
+        let mut events = app.ctx.bus.subscribe().0;
         let before = wallet(&app, &c).await;
         let res = wallet_op(&app, &app.token(), "withdraw", json!({ "customerId": c, "amount": "7001" })).await;
         assert_eq!(code(&res), Some("INSUFFICIENT_FUNDS"), "{res}");
@@ -317,7 +317,7 @@ crate::on_both! {
 
     async fn movements_publish_wallet_events_after_commit(app) {
         let c = new_customer(&app, "0901000010").await;
-        let mut events = app.ctx.bus.subscribe();
+        let mut events = app.ctx.bus.subscribe().0;
         ok(&app, "deposit", json!({ "customerId": c, "amount": "9000" })).await;
         ok(&app, "issueVirtualCredit", json!({ "customerId": c, "amount": "1000", "reason": "sorry" })).await;
         ok(&app, "withdraw", json!({ "customerId": c, "amount": "2000" })).await;

@@ -29,8 +29,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-/// Capacity of the local channel; a subscriber further behind lags.
-const LOCAL_CAPACITY: usize = 4096;
 /// Most events the in-process log keeps, whatever the retention.
 const LOG_CAPACITY: usize = 100_000;
 /// Most events one resume replays.
@@ -137,29 +135,33 @@ struct Log {
 struct RedisLink {
     stream: String,
     conn: redis::aio::ConnectionManager,
+    /// The last stream id this instance forwarded to its subscribers.
+    forwarded: Arc<Mutex<String>>,
 }
 
 impl EventBus {
     /// A bus inside this process only.
-    pub fn in_process(retention: Duration) -> Self {
-        let (local, _) = broadcast::channel(LOCAL_CAPACITY);
+    /// `buffer`: how far a subscriber may fall behind before it lags.
+    pub fn in_process(retention: Duration, buffer: usize) -> Self {
+        let (local, _) = broadcast::channel(buffer.max(1));
         let epoch = Utc::now().timestamp_millis().max(0) as u64;
         let log = Log { epoch, next: 1, events: VecDeque::new() };
         Self { local, retention, backend: Backend::InProcess(Arc::new(Mutex::new(log))) }
     }
 
     /// A bus shared by every instance reading the same Redis stream.
-    pub async fn redis(url: &str, stream: &str, retention: Duration) -> anyhow::Result<Self> {
+    pub async fn redis(url: &str, stream: &str, retention: Duration, buffer: usize) -> anyhow::Result<Self> {
         use anyhow::Context;
         let client = redis::Client::open(url).context("parsing REDIS_URL")?;
         let conn = client.get_connection_manager().await.context("connecting to Redis for the event bus")?;
-        let (local, _) = broadcast::channel(LOCAL_CAPACITY);
+        let (local, _) = broadcast::channel(buffer.max(1));
         // Read from the stream's current end, decided now: nothing
         // published after startup is missed by this instance.
         let start = last_id(&mut conn.clone(), stream).await.context("reading the Redis event stream")?;
         let reader = client.get_multiplexed_async_connection().await.context("connecting the stream reader")?;
-        tokio::spawn(forward(client, reader, stream.to_owned(), start, local.clone()));
-        let link = RedisLink { stream: stream.to_owned(), conn };
+        let forwarded = Arc::new(Mutex::new(start.clone()));
+        tokio::spawn(forward(client, reader, stream.to_owned(), start, local.clone(), forwarded.clone()));
+        let link = RedisLink { stream: stream.to_owned(), conn, forwarded };
         Ok(Self { local, retention, backend: Backend::Redis(Arc::new(link)) })
     }
 
@@ -210,9 +212,20 @@ impl EventBus {
         }
     }
 
-    /// A new subscription to every event from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
-        self.local.subscribe()
+    /// A new subscription to every event from now on, and the id of the
+    /// last event before it (what a subscriber that saw nothing yet resumes
+    /// after).
+    pub fn subscribe(&self) -> (broadcast::Receiver<DomainEvent>, String) {
+        match &self.backend {
+            Backend::InProcess(log) => {
+                let log = log.lock().unwrap_or_else(|e| e.into_inner());
+                (self.local.subscribe(), Position(log.epoch, log.next - 1).to_string())
+            }
+            Backend::Redis(link) => {
+                let forwarded = link.forwarded.lock().unwrap_or_else(|e| e.into_inner());
+                (self.local.subscribe(), forwarded.clone())
+            }
+        }
     }
 
     /// The retained events after `after`, oldest first (at most
@@ -329,6 +342,7 @@ async fn forward(
     stream: String,
     mut last: String,
     local: broadcast::Sender<DomainEvent>,
+    forwarded: Arc<Mutex<String>>,
 ) {
     let opts = redis::streams::StreamReadOptions::default().block(5_000).count(1_000);
     let mut delay = Duration::from_millis(100);
@@ -341,9 +355,13 @@ async fn forward(
                 for key in reply.map(|r| r.keys).unwrap_or_default() {
                     for entry in &key.ids {
                         last = entry.id.clone();
+                        // Under the lock, so that `subscribe` sees either
+                        // the id and not the event, or both.
+                        let mut at = forwarded.lock().unwrap_or_else(|e| e.into_inner());
                         if let Some(event) = decode(entry) {
                             let _ = local.send(event);
                         }
+                        *at = last.clone();
                     }
                 }
             }
@@ -365,8 +383,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_in_process_log_replays_after_an_id_and_refuses_unknown_ones() {
-        let bus = EventBus::in_process(Duration::from_secs(60));
-        let mut rx = bus.subscribe();
+        let bus = EventBus::in_process(Duration::from_secs(60), 16);
+        let (mut rx, head) = bus.subscribe();
         for i in 0..5 {
             bus.publish(DomainEvent::new("customer.created", "customer", i, "system", Utc::now())).await;
         }
@@ -376,6 +394,7 @@ mod tests {
         assert!(bus.replay(&ids[4]).await.unwrap().is_empty());
         assert_eq!(bus.replay("nonsense").await, Err(ReplayError::Malformed));
         assert_eq!(bus.replay("1-1").await, Err(ReplayError::Expired), "another process's id");
+        assert_eq!(bus.replay(&head).await.unwrap().len(), 5, "the head before subscribing replays all");
     }
 
     #[test]

@@ -51,7 +51,7 @@ where
 {
     // Subscribe before reading the log: an event is then either in the
     // log read, or received live, or both (and skipped the second time).
-    let rx = app.bus.subscribe();
+    let (rx, head) = app.bus.subscribe();
     let deadline = p.expires_at.map(|exp| {
         let left = (exp - app.now()).to_std().unwrap_or_default();
         tokio::time::Instant::now() + left
@@ -63,7 +63,7 @@ where
         after: after.filter(|a| !a.trim().is_empty()),
         replay: VecDeque::new(),
         replayed_up_to: None,
-        last_seen: None,
+        last_seen: Some(head),
         deadline,
         done: false,
         keep,
