@@ -42,7 +42,7 @@ pub struct Config {
     pub database_url: String,
     /// Optional Redis for the cross-instance event bus.
     pub redis_url: Option<String>,
-    /// Redis pub/sub channel shared by the instances of one deployment.
+    /// Redis stream (key) of the events, shared by the instances of one deployment.
     pub events_channel: String,
     #[serde(serialize_with = "ser_secret")]
     pub jwt_secret: SecretString,
