@@ -10,6 +10,7 @@ mod bank;
 mod browser;
 mod customers;
 mod graphql_limits;
+mod interop;
 mod ops;
 mod realtime;
 mod tickets;
