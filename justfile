@@ -47,3 +47,7 @@ bench n="100000":
 # Benchmark: wallet deposits / withdraws on PostgreSQL over HTTP, next to pgbench (DURATION=30 s per run)
 bench-wallet:
     scripts/bench-wallet.sh
+
+# Benchmark: walletEvents fan-out to 1,000 and 10,000 WebSocket subscribers (SQLite; `just bench-realtime --postgres`)
+bench-realtime *args:
+    scripts/bench-realtime.sh {{args}}
