@@ -96,7 +96,7 @@ pub async fn graphql_ws(State(st): State<AppState>, protocol: GraphQLProtocol, w
     let AppState { app, schema } = st;
     // Small buffers: events are small and most sockets sit idle; the
     // defaults (128 KiB each way) would dominate the memory per subscriber.
-    let ws = ws.protocols(ALL_WEBSOCKET_PROTOCOLS).read_buffer_size(8 * 1024).write_buffer_size(8 * 1024);
+    let ws = ws.protocols(ALL_WEBSOCKET_PROTOCOLS).read_buffer_size(4 * 1024).write_buffer_size(8 * 1024);
     ws.on_upgrade(move |socket| async move {
         let (mut sink, mut stream) = socket.split();
         let init = match tokio::time::timeout(Duration::from_secs(10), first_text(&mut stream)).await {
