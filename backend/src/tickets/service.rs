@@ -25,8 +25,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, NullOrdering, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use serde_json::{Value, json};
 
@@ -581,7 +581,7 @@ pub async fn create(ctx: &AppCtx, actor: &Principal, input: NewTicket) -> AppRes
     .insert(tx.db())
     .await?;
     let change = History::new(TicketEventKind::Created).to(TicketStatus::New);
-    let summary = format!("Ticket {} ({}) opened", t.code, type_label(t.kind));
+    let summary = format!("Ticket {} ({}) opened", t.code, t.kind.to_value());
     record(&mut tx, actor, &t, customer.assigned_agent_id, change, summary, "ticket.created", now).await?;
     audit::record(&tx, actor, now, Change::on("ticket.create", "ticket", t.id).after(audit::snapshot(&t)?)).await?;
     tx.commit().await?;
@@ -886,7 +886,7 @@ pub async fn resolve(ctx: &AppCtx, actor: &Principal, id: i64, r: Resolution) ->
     let op = match r.kind {
         CompensationKind::VirtualCredit => Some(Op::IssueCredit {
             amount,
-            reason: format!("Ticket {} ({})", before.code, type_label(before.kind)),
+            reason: format!("Ticket {} ({})", before.code, before.kind.to_value()),
             source: WalletSource::Ticket,
             source_ref: Some(before.code.clone()),
             lifetime_days,
@@ -979,7 +979,7 @@ fn approval(
     if !allowed {
         return Err(AppError::bad_input(
             &field("compensation"),
-            format!("a {} ticket cannot be compensated with {kind:?}", type_label(t.kind)),
+            format!("a {} ticket cannot be compensated with {}", t.kind.to_value(), kind.to_value()),
         ));
     }
     let limit = ctx.config.compensation_approval_limit;
@@ -1012,16 +1012,6 @@ async fn count_in_customer_stats<C: ConnectionTrait>(db: &C, t: &ticket::Model, 
         .exec(db)
         .await?;
     Ok(())
-}
-
-fn type_label(t: TicketType) -> &'static str {
-    match t {
-        TicketType::Boom => "BOOM",
-        TicketType::Exchange => "EXCHANGE",
-        TicketType::MissingItems => "MISSING_ITEMS",
-        TicketType::ReturnRefund => "RETURN_REFUND",
-        TicketType::Support => "SUPPORT",
-    }
 }
 
 // ---------------------------------------------------------------- SLA
