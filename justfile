@@ -51,3 +51,8 @@ bench-wallet:
 # Benchmark: walletEvents fan-out to 1,000 and 10,000 WebSocket subscribers (SQLite; `just bench-realtime --postgres`)
 bench-realtime *args:
     scripts/bench-realtime.sh {{args}}
+
+# The SPA: release bundle size (raw and gzip) and first render in headless Chromium (cold and warm cache)
+bench-spa:
+    scripts/spa-size.sh
+    cargo test --release -p crm360-tests --test e2e -- --ignored first_render --nocapture

@@ -6,7 +6,9 @@
 //! 2. wasm-bindgen (the `wasm-bindgen-cli-support` crate, so no CLI to
 //!    install; "web" output) with content-hashed file names, cached per hash
 //!    in `target/spa-build/bindgen-v1/<hash>/`.
-//! 3. `target/spa-dist/`: those files, the hashed stylesheet and
+//! 3. `target/spa-dist/`: those files, the hashed boot script
+//!    (`frontend/boot.js`), the hashed stylesheet (`style.css`
+//!    followed by each screen's `src/screens/*/style.css`) and
 //!    `index.html` (from `frontend/index.html` and `frontend/style.css`).
 //!
 //! The server embeds that folder with rust-embed through
@@ -43,6 +45,7 @@ fn main() {
         frontend.join("graphql"),
         frontend.join("Cargo.toml"),
         frontend.join("index.html"),
+        frontend.join("boot.js"),
         frontend.join("style.css"),
         // Dependency versions and the `wasm-release` profile.
         workspace.join("Cargo.toml"),
@@ -207,13 +210,21 @@ fn run_wasm_bindgen(wasm: &Path, stem: &str, out_dir: &Path) {
 /// Fills `dist` with the bindgen output, the hashed stylesheet and
 /// `index.html`, replacing whatever was there.
 fn assemble_dist(frontend: &Path, bindgen_dir: &Path, stem: &str, dist: &Path) {
-    let css = read(&frontend.join("style.css"));
+    let css = stylesheet(frontend);
     let style = format!("style-{}.css", fingerprint(&css));
     let script = format!("{stem}.js");
     let wasm = format!("{stem}_bg.wasm");
-    let template = String::from_utf8(read(&frontend.join("index.html")))
-        .unwrap_or_else(|_| fail(format_args!("frontend/index.html is not UTF-8")));
-    let index = template.replace("{{STYLE}}", &style).replace("{{SCRIPT}}", &script).replace("{{WASM}}", &wasm);
+    let fill = |name: &str, boot: &str| {
+        String::from_utf8(read(&frontend.join(name)))
+            .unwrap_or_else(|_| fail(format_args!("frontend/{name} is not UTF-8")))
+            .replace("{{STYLE}}", &style)
+            .replace("{{SCRIPT}}", &script)
+            .replace("{{WASM}}", &wasm)
+            .replace("{{BOOT}}", boot)
+    };
+    let boot_js = fill("boot.js", "");
+    let boot = format!("boot-{}.js", fingerprint(boot_js.as_bytes()));
+    let index = fill("index.html", &boot);
 
     // Built next to `dist`, then swapped in, so that a server reading the
     // folder at run time (debug builds) never sees it half-written.
@@ -221,8 +232,28 @@ fn assemble_dist(frontend: &Path, bindgen_dir: &Path, stem: &str, dist: &Path) {
     let _ = fs::remove_dir_all(&staging);
     copy_dir(bindgen_dir, &staging);
     write(&staging.join(&style), &css);
+    write(&staging.join(&boot), boot_js.as_bytes());
     write(&staging.join("index.html"), index.as_bytes());
     replace_dir(&staging, dist);
+}
+
+/// `frontend/style.css`, then each screen's own `style.css`
+/// (`frontend/src/screens/<screen>/style.css`) in the screens' name order.
+fn stylesheet(frontend: &Path) -> Vec<u8> {
+    let mut css = read(&frontend.join("style.css"));
+    let screens = frontend.join("src").join("screens");
+    let mut sheets: Vec<PathBuf> = fs::read_dir(&screens)
+        .unwrap_or_else(|e| fail(format_args!("cannot list {}: {e}", screens.display())))
+        .filter_map(|entry| Some(entry.ok()?.path().join("style.css")))
+        .filter(|path| path.is_file())
+        .collect();
+    sheets.sort();
+    for sheet in sheets {
+        let name = sheet.strip_prefix(frontend).unwrap_or(&sheet).display().to_string();
+        css.extend_from_slice(format!("\n/* ---- {name} ---- */\n").as_bytes());
+        css.extend_from_slice(&read(&sheet));
+    }
+    css
 }
 
 /// Writes a stand-in `index.html` for `CRM360_SKIP_SPA` builds.

@@ -1,4 +1,6 @@
-//! The router: which page answers which path, and the redirects between them.
+//! The router: which screen answers which path. A screen is a folder under
+//! `screens/`; adding one is adding its routes here and, if it belongs in
+//! the main navigation, a line in `components::shell::NAVIGATION`.
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -7,36 +9,42 @@ use leptos_router::{
     path,
 };
 
-use crate::{
-    components::shell::AppShell,
-    pages::{customers::CustomersPage, login::LoginPage, not_found::NotFound},
-    session::Session,
-};
+use crate::{components::shell::AppShell, screens, session::Session, theme::ThemeChoice};
 
-/// The whole application: restores the session, then routes.
+/// The whole application: restores the session and the theme, then routes.
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(Session::restore());
+    provide_context(ThemeChoice::restore());
 
     view! {
         <Router>
-            <Routes fallback=|| view! { <NotFound /> }>
+            <Routes fallback=|| view! { <screens::not_found::NotFound /> }>
                 <Route path=path!("/") view=Home />
-                <Route path=path!("/login") view=LoginPage />
-                <Route
-                    path=path!("/customers")
-                    view=|| view! { <AppShell><CustomersPage /></AppShell> }
-                />
+                <Route path=path!("/login") view=screens::login::LoginPage />
+                <Route path=path!("/dashboard") view=|| signed_in(screens::dashboard::DashboardPage) />
+                <Route path=path!("/customers") view=|| signed_in(screens::customers::CustomersPage) />
+                <Route path=path!("/customers/:id") view=|| signed_in(screens::customer::CustomerPage) />
+                <Route path=path!("/tickets") view=|| signed_in(screens::tickets::TicketsPage) />
+                <Route path=path!("/tickets/:id") view=|| signed_in(screens::tickets::TicketPage) />
+                <Route path=path!("/transfers") view=|| signed_in(screens::transfers::TransfersPage) />
+                <Route path=path!("/admin") view=|| signed_in(screens::admin::AdminPage) />
+                <Route path=path!("/admin/:tab") view=|| signed_in(screens::admin::AdminPage) />
             </Routes>
         </Router>
     }
 }
 
-/// `/` has no page of its own: it sends signed-in users to their work and
-/// everyone else to the sign-in form.
+/// A screen inside the signed-in frame (top bar, session guard).
+fn signed_in<V: IntoView + 'static>(screen: fn() -> V) -> impl IntoView {
+    view! { <AppShell>{move || screen()}</AppShell> }
+}
+
+/// `/` has no page of its own: it sends signed-in users to the dashboard
+/// and everyone else to the sign-in form.
 #[component]
 fn Home() -> impl IntoView {
-    let target = if Session::current().is_signed_in_untracked() { "/customers" } else { "/login" };
+    let target = if Session::current().is_signed_in_untracked() { "/dashboard" } else { "/login" };
     view! { <Redirect path=target options=replace() /> }
 }
 

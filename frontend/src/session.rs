@@ -81,6 +81,24 @@ impl Session {
         self.current.with_untracked(Option::is_some)
     }
 
+    /// Milliseconds until the token expires (tracked; `None` when signed
+    /// out or unreadable).
+    pub fn expires_in_ms(self) -> Option<f64> {
+        self.current.with(|current| {
+            let at = js_sys::Date::parse(&current.as_ref()?.expires_at);
+            (!at.is_nan()).then(|| at - js_sys::Date::now())
+        })
+    }
+
+    /// Replaces the token with a fresh one from `refreshToken`.
+    pub fn renew(self, auth: AuthPayload) {
+        if self.is_signed_in_untracked() {
+            let session = SignedIn { token: auth.token, expires_at: auth.expires_at, user: auth.user };
+            save(&session);
+            self.current.set(Some(session));
+        }
+    }
+
     /// The bearer token for API calls, if signed in.
     pub fn token(self) -> Option<String> {
         self.current.try_with_untracked(|current| current.as_ref().map(|s| s.token.clone())).flatten()

@@ -114,4 +114,67 @@ crate::on_both! {
         assert_eq!(code(&weak), Some("BAD_USER_INPUT"));
         assert_eq!(crate::helpers::field(&weak), Some("input.password"));
     }
+
+    async fn an_admin_changes_a_role_and_disables_an_account_whose_tokens_then_stop(app) {
+        const UPDATE: &str = "mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { id name role active } }";
+        let email = "lan.agent@test.local";
+        let res = app.gql(
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+            json!({ "i": { "email": email, "name": "Lan", "role": "AGENT", "password": "password-1234" } }),
+        ).await;
+        let id = res["data"]["createUser"]["id"].as_str().unwrap().to_owned();
+        let token = app.login(email, "password-1234").await;
+        assert_eq!(code(&app.gql_as(Some(&token), "{ users { email } }", json!({})).await), Some("FORBIDDEN"));
+
+        // Promoted: the token she already has carries the new role at once.
+        let res = app.gql(UPDATE, json!({ "id": id, "i": { "name": " Lan Nguyễn ", "role": "ADMIN" } })).await;
+        assert_eq!(res["data"]["updateUser"], json!({ "id": id, "name": "Lan Nguyễn", "role": "ADMIN", "active": true }));
+        let users = app.gql_as(Some(&token), "{ users { email } }", json!({})).await;
+        assert!(users["errors"].is_null(), "{users}");
+
+        // Disabled: her token stops working and she cannot sign in.
+        let res = app.gql(UPDATE, json!({ "id": id, "i": { "active": false } })).await;
+        assert_eq!(res["data"]["updateUser"]["active"], false, "{res}");
+        assert_eq!(code(&app.gql_as(Some(&token), "{ me { id } }", json!({})).await), Some("UNAUTHENTICATED"));
+        let login = app.gql_as(None, "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            json!({ "e": email, "p": "password-1234" })).await;
+        assert_eq!(code(&login), Some("UNAUTHENTICATED"));
+
+        // Enabled again.
+        app.gql(UPDATE, json!({ "id": id, "i": { "active": true, "role": "AGENT" } })).await;
+        app.login(email, "password-1234").await;
+
+        // Every change is in the audit log with before and after.
+        let audit = app.gql(
+            "{ auditLog(first: 10, filter: { action: \"user.update\" }) { totalCount edges { node { actor entityId before after } } } }",
+            json!({})).await;
+        assert_eq!(audit["data"]["auditLog"]["totalCount"], 3, "{audit}");
+        let first = &audit["data"]["auditLog"]["edges"].as_array().unwrap().iter()
+            .find(|e| e["node"]["after"]["role"] == "ADMIN").unwrap()["node"];
+        assert_eq!(first["entityId"], id.as_str());
+        assert_eq!(first["before"], json!({ "name": "Lan", "role": "AGENT", "active": true }));
+    }
+
+    async fn an_admin_can_neither_demote_nor_disable_themselves(app) {
+        const UPDATE: &str = "mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { role active } }";
+        let me = app.gql("{ me { id } }", json!({})).await["data"]["me"]["id"].as_str().unwrap().to_owned();
+        let res = app.gql(UPDATE, json!({ "id": me, "i": { "role": "MANAGER" } })).await;
+        assert_eq!((code(&res), crate::helpers::field(&res)), (Some("CONFLICT"), Some("input.role")), "{res}");
+        let res = app.gql(UPDATE, json!({ "id": me, "i": { "active": false } })).await;
+        assert_eq!((code(&res), crate::helpers::field(&res)), (Some("CONFLICT"), Some("input.active")), "{res}");
+        let res = app.gql(UPDATE, json!({ "id": me, "i": { "name": "  " } })).await;
+        assert_eq!((code(&res), crate::helpers::field(&res)), (Some("BAD_USER_INPUT"), Some("input.name")), "{res}");
+        let res = app.gql(UPDATE, json!({ "id": "999999", "i": { "name": "x" } })).await;
+        assert_eq!(code(&res), Some("NOT_FOUND"), "{res}");
+
+        // Another admin may demote this one (one active admin remains), but
+        // not the other way round any more.
+        let (other, other_token) = app.staff("ADMIN").await;
+        let res = app.gql_as(Some(&other_token), UPDATE, json!({ "id": me, "i": { "role": "MANAGER" } })).await;
+        assert_eq!(res["data"]["updateUser"]["role"], "MANAGER", "{res}");
+        let res = app.gql(UPDATE, json!({ "id": other, "i": { "active": false } })).await;
+        assert_eq!(code(&res), Some("FORBIDDEN"), "{res}");
+        let res = app.gql_as(Some(&other_token), UPDATE, json!({ "id": other, "i": { "role": "AGENT" } })).await;
+        assert_eq!(code(&res), Some("CONFLICT"), "{res}");
+    }
 }

@@ -2,16 +2,15 @@
 //! the committed schema.
 
 crate::on_both! {
-    async fn the_spas_graphql_operations_are_valid_against_the_server(app) {
+    async fn the_spas_sign_in_and_customer_list_operations_run(app) {
         use serde_json::json;
-        let op = |name: &str| std::fs::read_to_string(format!("{}/../frontend/graphql/{name}.graphql", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        let login = app.gql_as(None, &op("login"), json!({ "email": crate::helpers::ADMIN_EMAIL, "password": crate::helpers::ADMIN_PASSWORD })).await;
+        let login = app.gql_as(None, &spa_operation("api/login.graphql"), json!({ "email": crate::helpers::ADMIN_EMAIL, "password": crate::helpers::ADMIN_PASSWORD })).await;
         assert!(login["errors"].is_null(), "{login}");
         let token = login["data"]["login"]["token"].as_str().unwrap();
-        let me = app.gql_as(Some(token), &op("me"), json!({})).await;
+        let me = app.gql_as(Some(token), &spa_operation("api/me.graphql"), json!({})).await;
         assert!(me["errors"].is_null(), "{me}");
         app.customer("Phan Thị Thu", "0913000001").await;
-        let list = app.gql_as(Some(token), &op("customers"), json!({ "first": 25, "search": "thu" })).await;
+        let list = app.gql_as(Some(token), &spa_operation("screens/customers/customers.graphql"), json!({ "first": 25, "search": "thu" })).await;
         assert!(list["errors"].is_null(), "{list}");
         assert_eq!(list["data"]["customers"]["totalCount"], 1);
     }
@@ -67,4 +66,64 @@ fn the_committed_schema_matches_the_code() {
         committed == crm360::graphql::sdl(),
         "schema.graphql is stale: run `cargo run -- export-schema --out schema.graphql` and commit it"
     );
+}
+
+/// The text of one of the SPA's operation files, by its path under
+/// `frontend/src/`.
+fn spa_operation(path: &str) -> String {
+    std::fs::read_to_string(frontend_src().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn frontend_src() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/src")
+}
+
+/// Every `.graphql` file under `dir`, recursively.
+fn graphql_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            graphql_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "graphql") {
+            found.push(path);
+        }
+    }
+}
+
+/// Every operation the SPA sends is valid against the committed
+/// `schema.graphql` (which a test keeps equal to the server's): fields,
+/// arguments, variable types, fragments, all checked by an independent
+/// GraphQL implementation (apollo-compiler). Operations must be named, and
+/// no two may share a name.
+#[test]
+fn every_spa_operation_is_valid_against_schema_graphql() {
+    use apollo_compiler::{ExecutableDocument, Schema};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let sdl = std::fs::read_to_string(root.join("schema.graphql")).unwrap();
+    let schema = Schema::parse_and_validate(sdl, "schema.graphql").unwrap_or_else(|e| panic!("schema.graphql: {e}"));
+    let mut files = Vec::new();
+    graphql_files(&frontend_src(), &mut files);
+    files.sort();
+    assert!(files.len() >= 3, "found the SPA's operations: {files:?}");
+    let mut names = std::collections::HashMap::new();
+    let mut problems = Vec::new();
+    for file in &files {
+        let shown = file.strip_prefix(&root).unwrap_or(file).display().to_string();
+        let text = std::fs::read_to_string(file).unwrap();
+        match ExecutableDocument::parse_and_validate(&schema, text, &shown) {
+            Err(errors) => problems.push(errors.to_string()),
+            Ok(document) => {
+                let document = document.into_inner();
+                if document.operations.anonymous.is_some() {
+                    problems.push(format!("{shown}: an anonymous operation; name it"));
+                }
+                for name in document.operations.named.keys() {
+                    if let Some(other) = names.insert(name.to_string(), shown.clone()) {
+                        problems.push(format!("{shown}: operation {name} is also in {other}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -1,14 +1,16 @@
-//! GraphQL face of analytics: the live dashboard.
+//! GraphQL face of analytics: the home dashboard's figures and their live
+//! updates.
 
-use async_graphql::{Context, ID, Object, Subscription};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, ID, Object, ResultExt, Subscription};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::stream::BoxStream;
 
+use super::kpis::{self, KpiSnapshot as Snapshot};
 use super::service::{self, KpiDelta};
 use crate::auth::Role;
 use crate::events::DomainEvent;
-use crate::graphql::event_stream;
 use crate::graphql::guards::RoleGuard;
+use crate::graphql::{app, event_stream, principal};
 use crate::money::Money;
 
 /// How one committed change moved the dashboard's numbers (add the deltas
@@ -59,6 +61,73 @@ impl DashboardUpdate {
     /// Bank transfers received.
     async fn transfers_received(&self) -> i64 {
         self.1.transfers_received
+    }
+}
+
+/// The home dashboard's figures at one moment, as far as the caller may see
+/// (an AGENT: their customers, their wallets, the tickets assigned to them
+/// or of their customers; transfers waiting for a person are everyone's).
+/// `dashboardUpdated` carries how each change moves them.
+pub struct KpiSnapshot(Snapshot);
+
+#[Object]
+impl KpiSnapshot {
+    /// When the figures were read.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The business-local day `newCustomersToday` counts.
+    async fn today(&self) -> NaiveDate {
+        self.0.today
+    }
+    /// Customers, all of them.
+    async fn customers(&self) -> i64 {
+        self.0.customers
+    }
+    /// Customers created today (business time zone).
+    async fn new_customers_today(&self) -> i64 {
+        self.0.new_customers_today
+    }
+    /// Sum of real balances.
+    async fn wallet_real(&self) -> Money {
+        Money(self.0.wallet_real)
+    }
+    /// Sum of virtual balances (active credits).
+    async fn wallet_virtual(&self) -> Money {
+        Money(self.0.wallet_virtual)
+    }
+    /// Sum of loyalty points.
+    async fn points(&self) -> i64 {
+        self.0.points
+    }
+    /// Tickets NEW, IN_PROGRESS or WAITING_CARRIER.
+    async fn open_tickets(&self) -> i64 {
+        self.0.open_tickets
+    }
+    /// Open tickets past their carrier deadline.
+    async fn overdue_tickets(&self) -> i64 {
+        self.0.overdue_tickets
+    }
+    /// Incoming bank transfers waiting for a person (PENDING).
+    async fn pending_transfers(&self) -> i64 {
+        self.0.pending_transfers
+    }
+    /// Bank transfers unlinked from their customer (UNLINKED).
+    async fn unlinked_transfers(&self) -> i64 {
+        self.0.unlinked_transfers
+    }
+}
+
+#[derive(Default)]
+pub struct AnalyticsQuery;
+
+#[Object]
+impl AnalyticsQuery {
+    /// The home dashboard's figures now (see `dashboardUpdated` for live
+    /// changes).
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn kpis(&self, ctx: &Context<'_>) -> async_graphql::Result<KpiSnapshot> {
+        Ok(KpiSnapshot(kpis::snapshot(app(ctx), principal(ctx)?).await.extend()?))
     }
 }
 

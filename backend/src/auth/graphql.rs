@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::Role;
 use super::model::{api_key, user};
-use super::service::{self, NewUser};
+use super::service::{self, NewUser, UserPatch};
 use crate::graphql::guards::RoleGuard;
 use crate::graphql::{app, parse_id, principal};
 
@@ -115,6 +115,20 @@ pub struct CreateUserInput {
     pub password: String,
 }
 
+/// Changes to a staff user; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateUserInput {
+    /// 1 to 200 characters.
+    pub name: Option<String>,
+    /// An admin cannot give up their own ADMIN role, nor take it from the
+    /// last active admin (`CONFLICT` on `input.role`).
+    pub role: Option<Role>,
+    /// False disables the account: no sign-in, and its tokens stop working.
+    /// An admin cannot disable themselves nor the last active admin
+    /// (`CONFLICT` on `input.active`).
+    pub active: Option<bool>,
+}
+
 #[derive(Default)]
 pub struct AuthQuery;
 
@@ -166,6 +180,15 @@ impl AuthMutation {
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> async_graphql::Result<User> {
         let new = NewUser { email: input.email, name: input.name, role: input.role, password: input.password };
         Ok(User(service::create_user(app(ctx), principal(ctx)?, new).await.extend()?))
+    }
+
+    /// Renames a staff user, changes their role, or disables / enables their
+    /// account (ADMIN).
+    #[graphql(guard = "RoleGuard::at_least(Role::Admin)")]
+    async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> async_graphql::Result<User> {
+        let id = parse_id(&id, "id")?;
+        let patch = UserPatch { name: input.name, role: input.role, active: input.active };
+        Ok(User(service::update_user(app(ctx), principal(ctx)?, id, patch).await.extend()?))
     }
 
     /// Creates an API key (ADMIN). The key is in the answer, once.

@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -144,7 +144,14 @@ pub async fn authenticate(ctx: &AppCtx, bearer: &str) -> AppResult<Principal> {
         return Err(AppError::Unauthenticated("token expired, please sign in again".into()));
     }
     let user_id = data.claims.sub.parse().map_err(|_| AppError::Unauthenticated("invalid token".into()))?;
-    Ok(Principal { credential: Credential::User { user_id }, role: data.claims.role, expires_at: Some(expires_at) })
+    // One lookup by primary key: a deactivated account's tokens stop
+    // working at once, and a role change applies to the next request.
+    let role = match find_user(ctx.db.conn(), user_id).await? {
+        Some(u) if u.active => u.role,
+        Some(_) => return Err(AppError::Unauthenticated("this account is disabled".into())),
+        None => return Err(AppError::Unauthenticated("this account no longer exists".into())),
+    };
+    Ok(Principal { credential: Credential::User { user_id }, role, expires_at: Some(expires_at) })
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -228,6 +235,93 @@ pub async fn create_user(ctx: &AppCtx, actor: &Principal, input: NewUser) -> App
     .await?;
     tx.commit().await?;
     Ok(created)
+}
+
+/// Changes to a staff user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+/// Refuses a change that would leave nobody to administer the system: an
+/// admin demoting or deactivating themselves, or the last active admin
+/// losing the role or the account. `other_admins` counts the active admins
+/// other than `target`.
+fn check_user_change(actor: Option<i64>, target: &user::Model, patch: &UserPatch, other_admins: u64) -> AppResult<()> {
+    let demoted = patch.role.is_some_and(|r| r != Role::Admin) && target.role == Role::Admin;
+    let deactivated = patch.active == Some(false) && target.active;
+    let myself = actor == Some(target.id);
+    if myself && demoted {
+        return Err(AppError::conflict("input.role", "you cannot take the ADMIN role from yourself"));
+    }
+    if myself && deactivated {
+        return Err(AppError::conflict("input.active", "you cannot deactivate your own account"));
+    }
+    let admin_now = target.role == Role::Admin && target.active;
+    if admin_now && other_admins == 0 {
+        if demoted {
+            return Err(AppError::conflict(
+                "input.role",
+                "this is the last active admin: make someone else ADMIN first",
+            ));
+        }
+        if deactivated {
+            return Err(AppError::conflict("input.active", "this is the last active admin: it cannot be deactivated"));
+        }
+    }
+    Ok(())
+}
+
+/// Renames, changes the role of, deactivates or reactivates a staff user
+/// (see [`check_user_change`] for what is refused). A deactivated user can
+/// no longer sign in and their tokens stop working.
+pub async fn update_user(ctx: &AppCtx, actor: &Principal, id: i64, patch: UserPatch) -> AppResult<user::Model> {
+    let name = match &patch.name {
+        Some(n) => {
+            let n = n.trim();
+            if n.is_empty() || n.chars().count() > 200 {
+                return Err(AppError::bad_input("input.name", "a name is 1 to 200 characters"));
+            }
+            Some(n.to_owned())
+        }
+        None => None,
+    };
+    let now = ctx.now();
+    let tx = ctx.begin().await?;
+    // Locking the active admins first serialises two admins demoting each
+    // other at the same time (PostgreSQL; SQLite runs one writer).
+    let admins = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin))
+        .filter(user::Column::Active.eq(true))
+        .lock_exclusive()
+        .all(tx.db())
+        .await?;
+    let before = user::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(tx.db())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("user {id}")))?;
+    let other_admins = admins.iter().filter(|a| a.id != id).count() as u64;
+    check_user_change(actor.user_id(), &before, &patch, other_admins)?;
+    let mut am = before.clone().into_active_model();
+    if let Some(name) = name {
+        am.name = Set(name);
+    }
+    if let Some(role) = patch.role {
+        am.role = Set(role);
+    }
+    if let Some(active) = patch.active {
+        am.active = Set(active);
+    }
+    am.updated_at = Set(now);
+    let after = am.update(tx.db()).await?;
+    let view = |u: &user::Model| json!({ "name": u.name, "role": u.role, "active": u.active });
+    audit::record(&tx, actor, now, Change::on("user.update", "user", id).before(view(&before)).after(view(&after)))
+        .await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
 /// Creates the first admin when there are no users. Returns the generated
@@ -320,4 +414,55 @@ pub async fn revoke_api_key(ctx: &AppCtx, actor: &Principal, id: i64) -> AppResu
 /// Every API key, newest first.
 pub async fn list_api_keys(ctx: &AppCtx) -> AppResult<Vec<api_key::Model>> {
     Ok(api_key::Entity::find().order_by_desc(api_key::Column::Id).all(ctx.db.conn()).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staff(id: i64, role: Role, active: bool) -> user::Model {
+        let at = Utc::now();
+        user::Model {
+            id,
+            email: format!("u{id}@x.vn"),
+            name: format!("U{id}"),
+            role,
+            password_hash: String::new(),
+            active,
+            created_at: at,
+            updated_at: at,
+            last_login_at: None,
+        }
+    }
+
+    fn field(r: AppResult<()>) -> Option<String> {
+        match r {
+            Err(AppError::Conflict { field, .. }) => field,
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_admin_keeps_their_own_role_and_account() {
+        let me = staff(1, Role::Admin, true);
+        let demote = UserPatch { role: Some(Role::Manager), ..Default::default() };
+        assert_eq!(field(check_user_change(Some(1), &me, &demote, 3)).as_deref(), Some("input.role"));
+        let off = UserPatch { active: Some(false), ..Default::default() };
+        assert_eq!(field(check_user_change(Some(1), &me, &off, 3)).as_deref(), Some("input.active"));
+        let rename = UserPatch { name: Some("Me".into()), role: Some(Role::Admin), active: Some(true) };
+        assert!(check_user_change(Some(1), &me, &rename, 0).is_ok());
+    }
+
+    #[test]
+    fn the_last_active_admin_stays() {
+        let other = staff(2, Role::Admin, true);
+        let demote = UserPatch { role: Some(Role::Viewer), ..Default::default() };
+        assert_eq!(field(check_user_change(Some(1), &other, &demote, 0)).as_deref(), Some("input.role"));
+        assert!(check_user_change(Some(1), &other, &demote, 1).is_ok());
+        let off = UserPatch { active: Some(false), ..Default::default() };
+        assert_eq!(field(check_user_change(None, &other, &off, 0)).as_deref(), Some("input.active"));
+        // Not an admin, or already inactive: nothing to protect.
+        assert!(check_user_change(Some(1), &staff(3, Role::Agent, true), &off, 0).is_ok());
+        assert!(check_user_change(Some(1), &staff(4, Role::Admin, false), &demote, 0).is_ok());
+    }
 }

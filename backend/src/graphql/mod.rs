@@ -24,6 +24,7 @@ pub struct Query(
     crate::bank::graphql::BankQuery,
     crate::tickets::graphql::TicketQuery,
     crate::audit::graphql::AuditQuery,
+    crate::analytics::graphql::AnalyticsQuery,
 );
 
 /// Every mutation, by domain.

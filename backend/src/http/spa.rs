@@ -23,6 +23,14 @@ struct SpaAssets;
 
 const INDEX: &str = "index.html";
 
+/// What the page may load and run: its own files only (no inline or foreign
+/// scripts, which is what keeps the session token in `localStorage` out of
+/// an injected script's reach), WebAssembly, GraphQL over HTTP and
+/// WebSocket to this origin. Inline styles are allowed for the SVG charts.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+    base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
 /// Content-hashed files never change under their name.
 const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Everything else (`index.html` above all) is checked again on each use, so
@@ -57,6 +65,10 @@ fn file_response(path: &str) -> Option<Response> {
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if path == INDEX {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    }
     Some(response)
 }
 
@@ -107,6 +119,8 @@ mod tests {
             assert_eq!(response.status(), StatusCode::OK, "{uri}");
             assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html", "{uri}");
             assert_eq!(response.headers()[header::CACHE_CONTROL], CACHE_REVALIDATE, "{uri}");
+            let csp = response.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+            assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval';"), "{csp}");
         }
     }
 

@@ -1,5 +1,10 @@
-//! Pieces shared by several pages.
+//! Pieces shared by several screens.
 
 pub mod badge;
 pub mod banner;
+pub mod dialog;
+pub mod form;
+pub mod paged;
+pub mod scroll;
 pub mod shell;
+pub mod states;

@@ -5,11 +5,24 @@ use leptos::{either::Either, prelude::*, task::spawn_local};
 use leptos_router::components::{A, Redirect};
 
 use crate::{
-    api::{Api, User},
+    api::{
+        Api, Role, User,
+        live::{self, LiveStatus},
+    },
     app::replace,
     components::badge::RoleBadge,
     session::Session,
+    theme::{Theme, ThemeChoice},
 };
+
+/// The main navigation: path, label, and the least role that sees it.
+const NAVIGATION: &[(&str, &str, Role)] = &[
+    ("/dashboard", "Dashboard", Role::Viewer),
+    ("/customers", "Customers", Role::Viewer),
+    ("/tickets", "Tickets", Role::Viewer),
+    ("/transfers", "Bank transfers", Role::Viewer),
+    ("/admin", "Admin", Role::Admin),
+];
 
 /// Shows `children` under the top bar while someone is signed in, and
 /// redirects to `/login` as soon as nobody is (signed out, or the server
@@ -32,6 +45,15 @@ pub fn AppShell(children: ChildrenFn) -> impl IntoView {
         });
     }
 
+    keep_token_fresh(session);
+
+    // Signing out (or an expired token) also closes the live connection.
+    Effect::new(move |_| {
+        if !signed_in.get() {
+            live::disconnect();
+        }
+    });
+
     move || {
         if signed_in.get() {
             Either::Left(view! {
@@ -44,6 +66,39 @@ pub fn AppShell(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// Renews the token two minutes before it expires, for as long as the app is
+/// open; when that fails (the account was disabled, the server is gone) the
+/// session ends at the expiry and the sign-in page says so.
+fn keep_token_fresh(session: Session) {
+    const RENEW_BEFORE_MS: f64 = 120_000.0;
+    let api = Api::current();
+    Effect::new(move |_| {
+        // Re-runs whenever a new token is stored.
+        let Some(remaining) = session.expires_in_ms() else { return };
+        let wait = (remaining - RENEW_BEFORE_MS).max(0.0);
+        let timer = set_timeout_with_handle(
+            move || {
+                spawn_local(async move {
+                    match api.refresh_token().await {
+                        Ok(auth) => {
+                            session.renew(auth);
+                            live::reauthenticate();
+                        }
+                        Err(_) => {
+                            let left = session.expires_in_ms().unwrap_or(0.0).max(0.0);
+                            set_timeout(move || session.expire(), std::time::Duration::from_millis(left as u64));
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(wait as u64),
+        );
+        if let Ok(timer) = timer {
+            on_cleanup(move || timer.clear());
+        }
+    });
+}
+
 /// Product name, navigation, the signed-in user and the sign-out button.
 #[component]
 fn TopBar() -> impl IntoView {
@@ -52,14 +107,23 @@ fn TopBar() -> impl IntoView {
     view! {
         <header class="topbar">
             <div class="topbar-inner">
-                <A href="/customers" attr:class="brand">
+                <A href="/dashboard" attr:class="brand">
                     <span class="brand-mark" aria-hidden="true">"c"</span>
                     <span class="brand-name">"crm360"</span>
                 </A>
                 <nav class="topbar-nav" aria-label="Main">
-                    <A href="/customers">"Customers"</A>
+                    {move || {
+                        let role = session.user().map_or(Role::Unknown, |u| u.role);
+                        NAVIGATION
+                            .iter()
+                            .filter(|(_, _, least)| role.at_least(*least))
+                            .map(|(href, label, _)| view! { <A href=*href>{*label}</A> })
+                            .collect_view()
+                    }}
                 </nav>
                 <div class="topbar-user">
+                    <LiveIndicator />
+                    <ThemeToggle />
                     {move || session.user().map(user_chip)}
                     <button class="btn btn-ghost" type="button" on:click=move |_| session.sign_out()>
                         "Sign out"
@@ -67,6 +131,36 @@ fn TopBar() -> impl IntoView {
                 </div>
             </div>
         </header>
+    }
+}
+
+/// Whether live updates are flowing (shown once a screen subscribes).
+#[component]
+fn LiveIndicator() -> impl IntoView {
+    move || {
+        let (class, label, title) = match live::status() {
+            LiveStatus::Idle => return None,
+            LiveStatus::Connecting => ("live live-connecting", "Connecting", "Connecting to live updates…"),
+            LiveStatus::Live => ("live live-on", "Live", "Changes by others appear as they happen"),
+            LiveStatus::Offline => ("live live-off", "Offline", "Live updates lost; reconnecting…"),
+        };
+        Some(view! { <span class=class title=title aria-live="polite">{label}</span> })
+    }
+}
+
+/// Switches between the light and the dark theme.
+#[component]
+fn ThemeToggle() -> impl IntoView {
+    let theme = ThemeChoice::current();
+    let label = move || match theme.get() {
+        Theme::Light => "Switch to the dark theme",
+        Theme::Dark => "Switch to the light theme",
+    };
+    view! {
+        <button class="btn btn-ghost btn-icon theme-toggle" type="button" title=label aria-label=label
+            on:click=move |_| theme.toggle()>
+            {move || match theme.get() { Theme::Light => "☾", Theme::Dark => "☀" }}
+        </button>
     }
 }
 

@@ -1,43 +1,69 @@
-//! `/customers`: the searchable customer list.
+//! `/customers`: the searchable, filterable customer list (filters kept in
+//! the URL query, pages loaded as the list scrolls) and the "New customer"
+//! dialog.
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use leptos::{either::Either, leptos_dom::helpers::debounce, prelude::*, task::spawn_local};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_query_map},
+};
+
+mod api;
+mod create;
+mod phone;
+
+use api::{Customer, Filters, Owner, enum_key};
 
 use crate::{
-    api::{Api, ApiError, Customer, CustomerPage},
+    api::{Api, ApiError, CustomerStatus, CustomerTier, Page, Role},
     components::{
         badge::{StatusBadge, TierBadge},
         banner::{Banner, Tone},
+        scroll::LoadMore,
     },
     format,
+    session::Session,
 };
 
 /// How long the search box waits for the typing to pause.
 const SEARCH_DELAY: Duration = Duration::from_millis(250);
 
-/// Search box and customer table; the first page follows the search, further
-/// pages come with "Load more".
+/// Search box, filters and customer table; the first page follows the
+/// filters in the URL, further pages come as the list scrolls.
 #[component]
 pub fn CustomersPage() -> impl IntoView {
     let api = Api::current();
-    // What the search box shows, and the (trimmed, debounced) search the
-    // list answers.
-    let typed = RwSignal::new(String::new());
-    let search = RwSignal::new(String::new());
+    let session = Session::current();
+    let query = use_query_map();
+    let filters = Memo::new(move |_| query.with(|q| Filters::from_query(|key| q.get(key))));
+    let navigate = use_navigate();
+    let set_filters = Callback::new(move |next: Filters| {
+        let query = next.to_query();
+        let path = if query.is_empty() { "/customers".to_owned() } else { format!("/customers?{query}") };
+        navigate(&path, crate::app::replace());
+    });
+    // What the search box shows; the list answers the debounced search in the URL.
+    let typed = RwSignal::new(filters.get_untracked().search);
     let mut apply_search = debounce(SEARCH_DELAY, move |value: String| {
-        if search.get_untracked() != value {
-            search.set(value);
+        let current = filters.get_untracked();
+        if current.search != value {
+            set_filters.run(Filters { search: value, ..current });
         }
     });
+    let me = Memo::new(move |_| session.user().map(|user| user.id));
+    let can_create = Memo::new(move |_| session.user().is_some_and(|user| user.role.at_least(Role::Agent)));
     let first_page = LocalResource::new(move || {
-        let search = search.get();
+        let filters = filters.get();
+        let me = me.get();
         async move {
-            let page = api.customers(search.clone(), None).await;
-            (search, page)
+            let page = api.customers(filters.clone(), me.clone(), None).await;
+            (filters, me, page)
         }
     });
     let (refreshing, set_refreshing) = signal(false);
+    let creating = RwSignal::new(false);
 
     view! {
         <div class="page-header">
@@ -45,9 +71,14 @@ pub fn CustomersPage() -> impl IntoView {
                 <h1>"Customers"</h1>
                 <p class="muted">"Member accounts, their tier, status and wallet."</p>
             </div>
+            <Show when=move || can_create.get()>
+                <button id="new-customer" class="btn btn-primary" type="button" on:click=move |_| creating.set(true)>
+                    "New customer"
+                </button>
+            </Show>
         </div>
 
-        <div class="toolbar">
+        <div class="toolbar customers-toolbar">
             <label class="search">
                 <span class="visually-hidden">"Search customers"</span>
                 <svg class="search-icon" viewBox="0 0 20 20" aria-hidden="true">
@@ -69,6 +100,7 @@ pub fn CustomersPage() -> impl IntoView {
                     <span class="spinner spinner-muted" aria-label="Searching"></span>
                 </Show>
             </label>
+            <FilterBar filters set_filters />
         </div>
 
         <section class="card list-card" class:is-refreshing=move || refreshing.get()>
@@ -94,26 +126,96 @@ pub fn CustomersPage() -> impl IntoView {
                     }
                 }>
                     {move || Suspend::new(async move {
-                        let (search, page) = first_page.await;
-                        page.map(|first| view! { <Results search first /> })
+                        let (filters, me, page) = first_page.await;
+                        page.map(|first| view! { <Results filters me first /> })
                     })}
                 </ErrorBoundary>
             </Transition>
         </section>
+        <create::NewCustomerDialog open=creating />
     }
 }
 
-/// The rows for one search: its first page plus any pages loaded since.
-/// A new search builds a new `Results`, which starts over from its first page.
+/// The tier, status, tag and agent filters.
 #[component]
-fn Results(search: String, first: CustomerPage) -> impl IntoView {
-    if first.customers.is_empty() {
-        return Either::Left(view! { <EmptyList search /> });
+fn FilterBar(filters: Memo<Filters>, set_filters: Callback<Filters>) -> impl IntoView {
+    let change = move |edit: Box<dyn FnOnce(&mut Filters)>| {
+        let mut next = filters.get_untracked();
+        edit(&mut next);
+        set_filters.run(next);
+    };
+    view! {
+        <select
+            id="filter-tier"
+            class="select"
+            aria-label="Tier"
+            prop:value=move || filters.with(|f| f.tier.map(enum_key).unwrap_or_default())
+            on:change=move |ev| {
+                let key = event_target_value(&ev);
+                change(Box::new(move |f| f.tier = CustomerTier::ALL.into_iter().find(|t| enum_key(*t) == key)));
+            }
+        >
+            <option value="">"All tiers"</option>
+            {CustomerTier::ALL.map(|tier| view! { <option value=enum_key(tier)>{tier.label()}</option> }).to_vec()}
+        </select>
+        <select
+            id="filter-status"
+            class="select"
+            aria-label="Status"
+            prop:value=move || filters.with(|f| f.status.map(enum_key).unwrap_or_default())
+            on:change=move |ev| {
+                let key = event_target_value(&ev);
+                change(Box::new(move |f| {
+                    f.status = CustomerStatus::ALL.into_iter().find(|s| enum_key(*s) == key);
+                }));
+            }
+        >
+            <option value="">"All statuses"</option>
+            {CustomerStatus::ALL.map(|status| view! { <option value=enum_key(status)>{status.label()}</option> }).to_vec()}
+        </select>
+        <input
+            id="filter-tag"
+            class="input"
+            type="text"
+            placeholder="Tag"
+            aria-label="Tag"
+            prop:value=move || filters.with(|f| f.tag.clone())
+            on:change=move |ev| {
+                let tag = event_target_value(&ev).trim().to_owned();
+                change(Box::new(move |f| f.tag = tag));
+            }
+        />
+        <select
+            id="filter-agent"
+            class="select"
+            aria-label="Assigned agent"
+            prop:value=move || filters.with(|f| f.owner.key())
+            on:change=move |ev| {
+                let key = event_target_value(&ev);
+                change(Box::new(move |f| f.owner = Owner::from_key(&key)));
+            }
+        >
+            {Owner::ALL.map(|owner| view! { <option value=owner.key()>{owner.label()}</option> }).to_vec()}
+        </select>
+        <Show when=move || filters.with(Filters::is_narrowed)>
+            <button class="btn btn-ghost btn-small" type="button" on:click=move |_| set_filters.run(Filters::default())>
+                "Clear"
+            </button>
+        </Show>
+    }
+}
+
+/// The rows for one set of filters: its first page plus any pages loaded
+/// since. New filters build a new `Results`, which starts over.
+#[component]
+fn Results(filters: Filters, me: Option<String>, first: Page<Customer>) -> impl IntoView {
+    if first.items.is_empty() {
+        return Either::Left(view! { <EmptyList filters /> });
     }
 
     let api = Api::current();
     let first = Arc::new(first);
-    let more = RwSignal::new(Vec::<CustomerPage>::new());
+    let more = RwSignal::new(Vec::<Page<Customer>>::new());
     let loading = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiError>);
 
@@ -126,7 +228,7 @@ fn Results(search: String, first: CustomerPage) -> impl IntoView {
             more.with(|more| {
                 std::iter::once(&*first)
                     .chain(more)
-                    .flat_map(|page| &page.customers)
+                    .flat_map(|page| &page.items)
                     .filter(|customer| seen.insert(customer.id.clone()))
                     .cloned()
                     .collect::<Vec<Customer>>()
@@ -137,13 +239,13 @@ fn Results(search: String, first: CustomerPage) -> impl IntoView {
     let latest = Memo::new(move |_| {
         more.with(|more| {
             let page = more.last().unwrap_or(&*first);
-            (page.total_count, page.has_next_page, page.end_cursor.clone())
+            (page.total_count.unwrap_or_default(), page.has_next_page, page.end_cursor.clone())
         })
     });
     let total = move || latest.with(|(total, _, _)| *total);
-    let has_more = move || latest.with(|(_, has_next, cursor)| *has_next && cursor.is_some());
+    let has_more = Signal::derive(move || latest.with(|(_, has_next, cursor)| *has_next && cursor.is_some()));
 
-    let load_more = move |_| {
+    let load_more = Callback::new(move |()| {
         let Some(after) = latest.with_untracked(|(_, _, cursor)| cursor.clone()) else {
             return;
         };
@@ -152,19 +254,23 @@ fn Results(search: String, first: CustomerPage) -> impl IntoView {
         }
         loading.set(true);
         failure.set(None);
-        let search = search.clone();
+        let (filters, me) = (filters.clone(), me.clone());
         spawn_local(async move {
-            match api.customers(search, Some(after)).await {
-                Ok(page) => more.update(|more| more.push(page)),
-                Err(error) => failure.set(Some(error)),
+            match api.customers(filters, me, Some(after)).await {
+                Ok(page) => {
+                    let _ = more.try_update(|more| more.push(page));
+                }
+                Err(error) => {
+                    let _ = failure.try_set(Some(error));
+                }
             }
-            loading.set(false);
+            let _ = loading.try_set(false);
         });
-    };
+    });
 
     Either::Right(view! {
         <div class="table-wrap">
-            <table class="table">
+            <table class="table customers-table">
                 <thead>
                     <tr>
                         <th scope="col">"Member code"</th>
@@ -187,27 +293,38 @@ fn Results(search: String, first: CustomerPage) -> impl IntoView {
             <div class="list-error"><Banner tone=Tone::Error>{error.to_string()}</Banner></div>
         })}
         <footer class="list-foot">
-            <span class="muted" aria-live="polite">
+            <span class="muted list-count" aria-live="polite">
                 "Showing " {move || format::count(rows.with(Vec::len) as i64)} " of "
                 {move || format::count(total())} " customers"
             </span>
-            <Show when=has_more>
-                <button class="btn" type="button" on:click=load_more.clone() disabled=move || loading.get()>
-                    {move || if loading.get() { "Loading…" } else { "Load more" }}
-                </button>
-            </Show>
+            <LoadMore has_more loading=loading on_more=load_more />
         </footer>
     })
 }
 
-/// One customer as a table row (a card on narrow screens).
+/// One customer as a table row (a card on narrow screens); the whole row
+/// opens the customer's page.
 #[component]
 fn CustomerRow(customer: Customer) -> impl IntoView {
-    let Customer { member_code, name, phone, email, tier, status, wallet, .. } = customer;
+    let Customer { id, member_code, name, phone, email, tier, status, wallet } = customer;
+    let navigate = use_navigate();
+    let href = format!("/customers/{id}");
+    let open = {
+        let href = href.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            // A click on the name's link is the link's.
+            if ev.default_prevented() {
+                return;
+            }
+            navigate(&href, Default::default());
+        }
+    };
     view! {
-        <tr>
+        <tr class="customer-row" on:click=open>
             <td class="cell-code mono" data-label="Member code">{member_code}</td>
-            <td class="cell-name" data-label="Name">{name}</td>
+            <td class="cell-name" data-label="Name">
+                <A href=href attr:class="customer-link">{name}</A>
+            </td>
             <td class="mono" data-label="Phone">{phone}</td>
             <td class="cell-email" data-label="Email">
                 {match email {
@@ -224,10 +341,13 @@ fn CustomerRow(customer: Customer) -> impl IntoView {
 
 /// Nothing to show: either no customers at all, or none matching.
 #[component]
-fn EmptyList(search: String) -> impl IntoView {
-    let (title, hint) = if search.is_empty() {
+fn EmptyList(filters: Filters) -> impl IntoView {
+    let (title, hint) = if !filters.is_narrowed() {
         ("No customers yet", "Customers appear here once they are registered.".to_owned())
+    } else if filters.search.is_empty() {
+        ("No customers match", "No customer matches these filters. Clear some of them.".to_owned())
     } else {
+        let search = &filters.search;
         (
             "No customers match",
             format!("Nothing matches “{search}”. Check the spelling, or try a phone number or member code."),

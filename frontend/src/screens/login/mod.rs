@@ -10,12 +10,12 @@ use crate::{
     session::Session,
 };
 
-/// Email and password form. Signed-in visitors go straight to `/customers`.
+/// Email and password form. Signed-in visitors go straight to the dashboard.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = Session::current();
     if session.is_signed_in_untracked() {
-        return Either::Left(view! { <Redirect path="/customers" options=replace() /> });
+        return Either::Left(view! { <Redirect path="/dashboard" options=replace() /> });
     }
     Either::Right(view! { <LoginForm /> })
 }
@@ -53,8 +53,9 @@ fn LoginForm() -> impl IntoView {
     // the form.
     let form_error = move || {
         failure.with(|failure| match failure {
-            Some(ApiError::BadUserInput { field: Some(_), .. }) | None => None,
+            Some(error) if error.is("BAD_USER_INPUT") && error.field().is_some() => None,
             Some(other) => Some(other.to_string()),
+            None => None,
         })
     };
 
@@ -77,7 +78,7 @@ fn LoginForm() -> impl IntoView {
             match api.login(address, secret).await {
                 Ok(auth) => {
                     session.sign_in(auth);
-                    navigate("/customers", Default::default());
+                    navigate("/dashboard", Default::default());
                 }
                 Err(error) => {
                     failure.set(Some(error));
@@ -152,10 +153,7 @@ fn LoginForm() -> impl IntoView {
 
 /// The server's complaint about one input, if that is what it was.
 fn field_failure(failure: RwSignal<Option<ApiError>>, name: &str) -> Option<String> {
-    failure.with(|failure| match failure {
-        Some(ApiError::BadUserInput { field: Some(field), message }) if field == name => Some(message.clone()),
-        _ => None,
-    })
+    failure.with(|failure| failure.as_ref().filter(|e| e.is_about(name)).map(ToString::to_string))
 }
 
 fn check_email(email: &str) -> Option<&'static str> {

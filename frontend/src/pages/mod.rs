@@ -1,5 +1,0 @@
-//! One module per screen.
-
-pub mod customers;
-pub mod login;
-pub mod not_found;

@@ -1,0 +1,146 @@
+//! The home dashboard's `kpis`: exact figures over known data (customers,
+//! deposits, a virtual credit, tickets, a pending bank transfer), "today"
+//! in the business time zone, and what an AGENT sees.
+//!
+//! The servers accept bank webhooks (see [`crate::bank::spawn`]) to receive
+//! a transfer that stays PENDING.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, code};
+
+const KPIS: &str = "{ kpis { customers newCustomersToday walletReal walletVirtual points openTickets overdueTickets \
+     pendingTransfers unlinkedTransfers today at } }";
+
+/// Like `on_both!`, on servers that accept bank webhooks.
+macro_rules! dashboard_tests {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let $app = crate::bank::spawn(Backend::Sqlite).await.unwrap();
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some($app) = crate::bank::spawn(Backend::Postgres).await else { return };
+                    $body
+                }
+            )*
+        }
+    };
+}
+
+async fn ok(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
+    let res = app.gql_as(Some(token), query, vars).await;
+    assert!(res["errors"].is_null(), "{query}: {res}");
+    res["data"].clone()
+}
+
+async fn kpis(app: &TestApp, token: &str) -> Value {
+    ok(app, token, KPIS, json!({})).await["kpis"].clone()
+}
+
+async fn deposit(app: &TestApp, token: &str, customer: &Value, amount: &str) {
+    let q = "mutation($i: DepositInput!) { deposit(input: $i) { transaction { id } } }";
+    ok(app, token, q, json!({ "i": { "customerId": customer["id"], "amount": amount } })).await;
+}
+
+async fn ticket(app: &TestApp, customer: &Value, deadline_in: Duration) {
+    let q = "mutation($i: CreateTicketInput!) { createTicket(input: $i) { ticket { id } } }";
+    let deadline = (app.ctx.now() + deadline_in).to_rfc3339();
+    let input =
+        json!({ "customerId": customer["id"], "type": "BOOM", "carrierDeadline": deadline, "description": "x" });
+    ok(app, &app.token(), q, json!({ "i": input })).await;
+}
+
+/// An incoming transfer naming two phones: no single customer, PENDING.
+async fn pending_transfer(app: &TestApp) {
+    let when = (Utc::now() + Duration::hours(7)).format("%Y-%m-%d %H:%M:%S").to_string();
+    let body = json!({
+        "id": 77, "gateway": "Vietcombank", "transactionDate": when, "accountNumber": "0123499999",
+        "code": null, "content": "ck cho 0901111111 hoac 0902222222", "transferType": "in",
+        "transferAmount": 300_000, "accumulated": 1_000_000, "subAccount": null, "referenceCode": "MBVCB.77",
+        "description": "",
+    });
+    let res = app
+        .http
+        .post(app.url("/webhooks/bank"))
+        .header("authorization", "Apikey bank-webhook-secret-for-tests")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+}
+
+async fn points(app: &TestApp, customers: &[&Value]) -> i64 {
+    let mut sum = 0;
+    for c in customers {
+        let w = ok(app, &app.token(), "query($c: ID!) { wallet(customerId: $c) { points } }", json!({ "c": c["id"] }))
+            .await;
+        sum += w["wallet"]["points"].as_i64().unwrap();
+    }
+    sum
+}
+
+dashboard_tests! {
+    async fn kpis_count_customers_money_tickets_and_waiting_transfers_exactly(app) {
+        let empty = kpis(&app, &app.token()).await;
+        assert_eq!(empty["customers"], 0, "{empty}");
+        assert_eq!((empty["walletReal"].as_str(), empty["openTickets"].as_i64()), (Some("0"), Some(0)));
+
+        let a = app.customer("An", "0911000001").await;
+        let b = app.customer("Bình", "0911000002").await;
+        deposit(&app, &app.token(), &a, "100000").await;
+        deposit(&app, &app.token(), &b, "50000").await;
+        let credit = "mutation($i: IssueVirtualCreditInput!) { issueVirtualCredit(input: $i) { transaction { id } } }";
+        let input = json!({ "customerId": b["id"], "amount": "20000", "reason": "sorry" });
+        ok(&app, &app.token(), credit, json!({ "i": input })).await;
+        ticket(&app, &a, Duration::hours(1)).await;
+        ticket(&app, &b, Duration::days(5)).await;
+        pending_transfer(&app).await;
+
+        // Two days later: the first ticket's deadline has passed, and only
+        // customers created from now on are new today.
+        app.advance(Duration::days(2)).await;
+        let c = app.customer("Châu", "0911000003").await;
+        let k = kpis(&app, &app.token()).await;
+        assert_eq!(k["customers"], 3, "{k}");
+        assert_eq!(k["newCustomersToday"], 1, "{k}");
+        assert_eq!(k["walletReal"], "150000", "{k}");
+        assert_eq!(k["walletVirtual"], "20000", "{k}");
+        assert_eq!(k["points"], points(&app, &[&a, &b, &c]).await, "{k}");
+        assert_eq!((k["openTickets"].as_i64(), k["overdueTickets"].as_i64()), (Some(2), Some(1)), "{k}");
+        assert_eq!((k["pendingTransfers"].as_i64(), k["unlinkedTransfers"].as_i64()), (Some(1), Some(0)), "{k}");
+        let today = (app.ctx.now() + Duration::hours(7)).date_naive().to_string();
+        assert_eq!(k["today"], today);
+
+        // An AGENT counts their own customers and wallets, and the
+        // transfers waiting for anyone.
+        let (agent_id, agent) = app.staff("AGENT").await;
+        let q = "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }";
+        let input = json!({ "name": "Dũng", "phone": "0911000004", "assignedAgentId": agent_id });
+        let d = ok(&app, &app.token(), q, json!({ "i": input })).await["createCustomer"].clone();
+        deposit(&app, &agent, &d, "7000").await;
+        let mine = kpis(&app, &agent).await;
+        assert_eq!((mine["customers"].as_i64(), mine["newCustomersToday"].as_i64()), (Some(1), Some(1)), "{mine}");
+        assert_eq!((mine["walletReal"].as_str(), mine["walletVirtual"].as_str()), (Some("7000"), Some("0")));
+        assert_eq!((mine["openTickets"].as_i64(), mine["pendingTransfers"].as_i64()), (Some(0), Some(1)));
+        let all = kpis(&app, &app.token()).await;
+        assert_eq!((all["customers"].as_i64(), all["walletReal"].as_str()), (Some(4), Some("157000")), "{all}");
+
+        let anonymous = app.gql_as(None, KPIS, json!({})).await;
+        assert_eq!(code(&anonymous), Some("UNAUTHENTICATED"));
+    }
+}
