@@ -1,0 +1,157 @@
+//! The `admin` screen in the browser: staff users and roles, API keys shown
+//! once and revoked, the audit log and its chain check, and nobody but an
+//! admin let in.
+
+use serde_json::json;
+
+use crate::browser::scenario;
+use crate::helpers::code;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_creates_a_user_changes_the_role_and_disables_the_account() {
+    scenario("admin_users", |s| async move {
+        s.sign_in_as_admin().await;
+        s.open("/admin").await;
+        // The admin's own row has no role select and no "Disable".
+        s.wait_text(".user-row", "(you)").await;
+        assert!(s.all(".user-row .user-role").await.is_empty(), "an admin cannot change their own role here");
+
+        // The form checks before sending, and shows the server's refusal by field.
+        s.click("#new-user").await;
+        s.fill("#new-user-email", "lan@test.local").await;
+        s.fill("#new-user-name", "Lan Nguyễn").await;
+        s.fill("#new-user-password", "short").await;
+        s.click_text(".dialog", "Create user").await;
+        s.wait_text(".field.has-error .field-error", "10 characters").await;
+        s.fill("#new-user-email", crate::helpers::ADMIN_EMAIL).await;
+        s.fill("#new-user-password", "password-1234").await;
+        s.click_text(".dialog", "Create user").await;
+        s.wait_text(".field.has-error .field-error", "already exists").await;
+        s.fill("#new-user-email", "lan@test.local").await;
+        s.select("#new-user-role", "VIEWER").await;
+        s.click_text(".dialog", "Create user").await;
+        s.wait_gone(".dialog").await;
+        s.wait_count(".user-row", 2).await;
+        let lan = ".user-row[data-email='lan@test.local']";
+        s.wait_text(lan, "Never").await;
+        let token = s.app.login("lan@test.local", "password-1234").await;
+        let me = s.app.gql_as(Some(&token), "{ me { role } }", json!({})).await;
+        assert_eq!(me["data"]["me"]["role"], "VIEWER", "{me}");
+
+        // Promoted to manager from the list; it applies to her next request.
+        s.select(&format!("{lan} .user-role"), "MANAGER").await;
+        let mut role = json!(null);
+        for _ in 0..50 {
+            role = s.app.gql_as(Some(&token), "{ me { role } }", json!({})).await["data"]["me"]["role"].clone();
+            if role == "MANAGER" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(role, "MANAGER");
+
+        // Disabled: her token stops working; enabled again, it works.
+        s.click(&format!("{lan} .user-disable")).await;
+        s.wait_text(&format!("{lan} .user-status"), "Disabled").await;
+        let refused = s.app.gql_as(Some(&token), "{ me { role } }", json!({})).await;
+        assert_eq!(code(&refused), Some("UNAUTHENTICATED"), "{refused}");
+        s.click(&format!("{lan} .user-enable")).await;
+        s.wait_text(&format!("{lan} .user-status"), "Active").await;
+        s.app.login("lan@test.local", "password-1234").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_key_is_shown_once_works_and_stops_working_when_revoked() {
+    scenario("admin_api_keys", |s| async move {
+        s.sign_in_as_admin().await;
+        s.open("/admin/keys").await;
+        s.wait_text(".list-card", "No API keys yet").await;
+        s.click("#new-api-key").await;
+        s.click_text(".dialog", "Create key").await;
+        s.wait_text(".field.has-error .field-error", "what the key is for").await;
+        s.fill("#new-key-name", "POS sync").await;
+        s.click("#key-scope-read-and-write").await;
+        s.click_text(".dialog", "Create key").await;
+        s.wait_text(".created-key", "will not be shown again").await;
+        let key = s.script("return document.querySelector('#created-key').value;").await;
+        let key = key.as_str().expect("the key in the dialog").to_owned();
+        s.click("#created-key-done").await;
+        s.wait_gone(".dialog").await;
+
+        // The list shows the prefix only, and the key works with write access.
+        let row = s.wait_text(".key-row[data-name='POS sync']", "Read and write").await;
+        assert!(!row.contains(&key), "the list never shows the whole key");
+        let prefix = s.text(".key-row[data-name='POS sync'] .mono").await;
+        assert!(key.starts_with(prefix.trim_end_matches('…')), "{key} / {prefix}");
+        let created = s
+            .app
+            .gql_as(
+                Some(&key),
+                "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }",
+                json!({ "i": { "name": "Từ POS", "phone": "0905550001" } }),
+            )
+            .await;
+        assert!(created["errors"].is_null(), "{created}");
+
+        // Revoked after confirming: it is refused from then on.
+        s.click(".key-row[data-name='POS sync'] .key-revoke").await;
+        s.wait_text(".dialog", "cannot be undone").await;
+        s.click_text(".dialog", "Revoke key").await;
+        s.wait_gone(".dialog").await;
+        s.wait_text(".key-row[data-name='POS sync'] .key-status", "Revoked").await;
+        let refused = s.app.gql_as(Some(&key), "{ customers(first: 1) { totalCount } }", json!({})).await;
+        assert_eq!(code(&refused), Some("UNAUTHENTICATED"), "{refused}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_lists_filters_and_verifies_the_chain() {
+    scenario("admin_audit", |s| async move {
+        let customer = s.app.customer("Bà Audit", "0905550002").await;
+        let update = s
+            .app
+            .gql(
+                "mutation($id: ID!, $i: UpdateCustomerInput!) { updateCustomer(id: $id, input: $i) { id } }",
+                json!({ "id": customer["id"], "i": { "city": "Huế" } }),
+            )
+            .await;
+        assert!(update["errors"].is_null(), "{update}");
+        s.sign_in_as_admin().await;
+        s.open("/admin/audit").await;
+        s.wait_text(".audit-list", "customer.update").await;
+
+        // Narrowed to one action; the entry opens to the field that changed.
+        s.fill("#audit-action", "customer.update").await;
+        s.click_text("#audit-filters", "Filter").await;
+        s.wait_count(".audit-entry", 1).await;
+        s.click(".audit-entry summary").await;
+        let detail = s.wait_text(".audit-entry .audit-changes", "Huế").await;
+        assert!(detail.contains("city"), "{detail}");
+        assert!(s.text(".audit-entry .audit-actor").await.contains("Admin"), "the actor is shown by name");
+
+        // The chain is intact.
+        s.click_text("#verify-chain", "Verify chain").await;
+        s.wait_text("#chain-report", "intact").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_who_is_not_an_admin_is_kept_out() {
+    scenario("admin_forbidden", |s| async move {
+        s.app
+            .gql(
+                "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+                json!({ "i": { "email": "manager@test.local", "name": "Minh", "role": "MANAGER", "password": "password-1234" } }),
+            )
+            .await;
+        s.sign_in("manager@test.local", "password-1234").await;
+        s.open("/admin/users").await;
+        s.wait_text(".admin-forbidden", "Only admins").await;
+        assert!(s.all(".user-row").await.is_empty());
+    })
+    .await;
+}
