@@ -56,3 +56,7 @@ bench-realtime *args:
 bench-spa:
     scripts/spa-size.sh
     cargo test --release -p crm360-tests --test e2e -- --ignored first_render --nocapture
+
+# Screenshots of every screen on demo data (wide / phone, light / dark) into target/e2e-screenshots/shots/
+screenshots:
+    cargo test -p crm360-tests --test e2e -- --ignored screenshots

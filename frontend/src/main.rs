@@ -15,7 +15,6 @@
 //!
 //! `frontend/README.md` has the recipe for adding a screen.
 
-
 mod api;
 mod app;
 mod components;

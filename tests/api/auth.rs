@@ -150,7 +150,7 @@ crate::on_both! {
             json!({})).await;
         assert_eq!(audit["data"]["auditLog"]["totalCount"], 3, "{audit}");
         let first = &audit["data"]["auditLog"]["edges"].as_array().unwrap().iter()
-            .find(|e| e["node"]["after"]["role"] == "ADMIN").unwrap()["node"];
+            .find(|e| e["node"]["before"]["role"] == "AGENT" && e["node"]["after"]["role"] == "ADMIN").unwrap()["node"];
         assert_eq!(first["entityId"], id.as_str());
         assert_eq!(first["before"], json!({ "name": "Lan", "role": "AGENT", "active": true }));
     }

@@ -21,5 +21,6 @@ mod customer;
 mod customers;
 mod dashboard;
 mod login;
+mod shots;
 mod tickets;
 mod transfers;

@@ -188,7 +188,11 @@ impl Api {
     }
 
     /// A page of the audit log.
-    pub async fn admin_audit_log(self, filter: AuditFilter, after: Option<String>) -> Result<Page<AuditEntry>, ApiError> {
+    pub async fn admin_audit_log(
+        self,
+        filter: AuditFilter,
+        after: Option<String>,
+    ) -> Result<Page<AuditEntry>, ApiError> {
         let variables = json!({ "first": AUDIT_PAGE_SIZE, "after": after, "filter": filter.to_input() });
         let connection: Connection<AuditEntry> = self.operation(AUDIT, "AdminAuditLog", variables).await?;
         Ok(connection.into())

@@ -82,13 +82,17 @@ pub fn AuditLog() -> impl IntoView {
         let list = users.get().and_then(Result::ok).unwrap_or_default();
         list.into_iter().map(|u| (format!("user:{}", u.id), u.name)).collect::<Vec<_>>()
     });
-    let (paged, more) = Paged::<AuditEntry>::new(version.into(), move |after| api.admin_audit_log(applied.get_untracked(), after));
+    let (paged, more) =
+        Paged::<AuditEntry>::new(version.into(), move |after| api.admin_audit_log(applied.get_untracked(), after));
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         applied.set(typed.get_untracked());
         version.update(|v| *v += 1);
     };
-    let input = move |id: &'static str, label: &'static str, placeholder: &'static str, part: fn(&mut AuditFilter) -> &mut String| {
+    let input = move |id: &'static str,
+                      label: &'static str,
+                      placeholder: &'static str,
+                      part: fn(&mut AuditFilter) -> &mut String| {
         view! {
             <label class="field audit-filter">
                 <span class="field-label">{label}</span>
@@ -222,21 +226,23 @@ mod tests {
         let before = json!({ "name": "Lan", "role": "AGENT", "active": true });
         let after = json!({ "name": "Lan", "role": "ADMIN", "active": true, "city": "Huế" });
         let found = changes(Some(&before), Some(&after));
-        assert_eq!(found, vec![
-            FieldChange { field: "role".into(), before: "AGENT".into(), after: "ADMIN".into() },
-            FieldChange { field: "city".into(), before: "—".into(), after: "Huế".into() },
-        ]);
+        assert_eq!(
+            found,
+            vec![
+                FieldChange { field: "role".into(), before: "AGENT".into(), after: "ADMIN".into() },
+                FieldChange { field: "city".into(), before: "—".into(), after: "Huế".into() },
+            ]
+        );
     }
 
     #[test]
     fn a_creation_lists_every_field_and_a_bare_value_is_one_field() {
         let after = json!({ "name": "POS", "write": false });
         assert_eq!(changes(None, Some(&after)).len(), 2);
-        assert_eq!(changes(Some(&json!(5)), Some(&json!(6)))[0], FieldChange {
-            field: "value".into(),
-            before: "5".into(),
-            after: "6".into()
-        });
+        assert_eq!(
+            changes(Some(&json!(5)), Some(&json!(6)))[0],
+            FieldChange { field: "value".into(), before: "5".into(), after: "6".into() }
+        );
         assert!(changes(None, None).is_empty());
     }
 

@@ -49,7 +49,9 @@ pub fn ApiKeys() -> impl IntoView {
     });
     let changed = Callback::new(move |()| version.update(|v| *v += 1));
     let retry = changed;
-    let title = Signal::derive(move || revoking.with(|k| k.as_ref().map(|k| format!("Revoke “{}”?", k.name))).unwrap_or_default());
+    let title = Signal::derive(move || {
+        revoking.with(|k| k.as_ref().map(|k| format!("Revoke “{}”?", k.name))).unwrap_or_default()
+    });
 
     view! {
         <div class="toolbar admin-toolbar">
@@ -200,7 +202,12 @@ fn NewKeyForm(open: RwSignal<bool>, changed: Callback<()>) -> impl IntoView {
 
 /// Confirms revoking `key`.
 #[component]
-fn RevokeForm(key: ApiKey, open: RwSignal<bool>, revoking: RwSignal<Option<ApiKey>>, changed: Callback<()>) -> impl IntoView {
+fn RevokeForm(
+    key: ApiKey,
+    open: RwSignal<bool>,
+    revoking: RwSignal<Option<ApiKey>>,
+    changed: Callback<()>,
+) -> impl IntoView {
     let api = Api::current();
     let form = FormState::new(&[]);
     let id = key.id.clone();

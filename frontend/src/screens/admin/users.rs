@@ -117,7 +117,9 @@ fn UserTable(list: Vec<StaffUser>, action: FormState, changed: Callback<()>) -> 
 fn UserRow(user: StaffUser, myself: bool, action: FormState, changed: Callback<()>) -> impl IntoView {
     let api = Api::current();
     let id = StoredValue::new(user.id.clone());
-    let change = move |change: UserChange| action.submit(api.admin_update_user(id.get_value(), change), move |()| changed.run(()));
+    let change = move |change: UserChange| {
+        action.submit(api.admin_update_user(id.get_value(), change), move |()| changed.run(()))
+    };
     let role = user.role;
     let active = user.active;
     view! {
