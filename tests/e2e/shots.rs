@@ -10,7 +10,7 @@ use crate::browser::{Session, scenario_sized};
 
 /// Path, what proves it rendered, and the image name.
 const SCREENS: &[(&str, &str, &str)] = &[
-    ("/dashboard", ".kpi", "dashboard"),
+    ("/dashboard", ".kpi-value", "dashboard"),
     ("/customers", ".customer-row", "customers"),
     ("/tickets", ".ticket-card", "tickets-board"),
     ("/tickets?view=list", ".ticket-row", "tickets-list"),
