@@ -42,7 +42,6 @@ fn main() {
     println!("cargo:rerun-if-env-changed={SKIP_VAR}");
     for input in [
         frontend.join("src"),
-        frontend.join("graphql"),
         frontend.join("Cargo.toml"),
         frontend.join("index.html"),
         frontend.join("boot.js"),
@@ -50,6 +49,8 @@ fn main() {
         // Dependency versions and the `wasm-release` profile.
         workspace.join("Cargo.toml"),
         workspace.join("Cargo.lock"),
+        // The wasm rustflags (`erase_components`).
+        workspace.join(".cargo").join("config.toml"),
     ] {
         println!("cargo:rerun-if-changed={}", input.display());
     }

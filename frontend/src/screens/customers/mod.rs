@@ -156,7 +156,7 @@ fn FilterBar(filters: Memo<Filters>, set_filters: Callback<Filters>) -> impl Int
             }
         >
             <option value="">"All tiers"</option>
-            {CustomerTier::ALL.map(|tier| view! { <option value=enum_key(tier)>{tier.label()}</option> }).to_vec()}
+            {CustomerTier::ALL.into_iter().map(|tier| view! { <option value=enum_key(tier)>{tier.label()}</option> }).collect_view()}
         </select>
         <select
             id="filter-status"
@@ -171,7 +171,7 @@ fn FilterBar(filters: Memo<Filters>, set_filters: Callback<Filters>) -> impl Int
             }
         >
             <option value="">"All statuses"</option>
-            {CustomerStatus::ALL.map(|status| view! { <option value=enum_key(status)>{status.label()}</option> }).to_vec()}
+            {CustomerStatus::ALL.into_iter().map(|status| view! { <option value=enum_key(status)>{status.label()}</option> }).collect_view()}
         </select>
         <input
             id="filter-tag"
@@ -195,7 +195,7 @@ fn FilterBar(filters: Memo<Filters>, set_filters: Callback<Filters>) -> impl Int
                 change(Box::new(move |f| f.owner = Owner::from_key(&key)));
             }
         >
-            {Owner::ALL.map(|owner| view! { <option value=owner.key()>{owner.label()}</option> }).to_vec()}
+            {Owner::ALL.into_iter().map(|owner| view! { <option value=owner.key()>{owner.label()}</option> }).collect_view()}
         </select>
         <Show when=move || filters.with(Filters::is_narrowed)>
             <button class="btn btn-ghost btn-small" type="button" on:click=move |_| set_filters.run(Filters::default())>

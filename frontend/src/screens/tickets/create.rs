@@ -174,7 +174,7 @@ fn NewTicketForm(open: RwSignal<bool>) -> impl IntoView {
                 <Field label="Type" error=form.error_for("type")>
                     <select id="ticket-type" class="select" prop:value=move || kind.get().as_str()
                         on:change=move |ev| kind.set(Kind::from_key(&event_target_value(&ev)).unwrap_or_default())>
-                        {Kind::ALL.map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).to_vec()}
+                        {Kind::ALL.into_iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
                     </select>
                 </Field>
                 <Field label="Priority" error=form.error_for("priority")>
@@ -182,7 +182,7 @@ fn NewTicketForm(open: RwSignal<bool>) -> impl IntoView {
                         on:change=move |ev| {
                             priority.set(Priority::from_key(&event_target_value(&ev)).unwrap_or_default());
                         }>
-                        {Priority::ALL.map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).to_vec()}
+                        {Priority::ALL.into_iter().map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).collect_view()}
                     </select>
                 </Field>
                 <Field label="Order reference (optional)" error=form.error_for("orderReference")>

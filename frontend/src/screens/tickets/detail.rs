@@ -450,7 +450,7 @@ fn EditForm(t: TicketDetail, open: RwSignal<bool>, version: RwSignal<u32>) -> im
                 <Field label="Type" error=form.error_for("type")>
                     <select id="edit-type" class="select" prop:value=move || kind.get().as_str()
                         on:change=move |ev| kind.set(Kind::from_key(&event_target_value(&ev)).unwrap_or_default())>
-                        {Kind::ALL.map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).to_vec()}
+                        {Kind::ALL.into_iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
                     </select>
                 </Field>
                 <Field label="Priority" error=form.error_for("priority")>
@@ -458,7 +458,7 @@ fn EditForm(t: TicketDetail, open: RwSignal<bool>, version: RwSignal<u32>) -> im
                         on:change=move |ev| {
                             priority.set(Priority::from_key(&event_target_value(&ev)).unwrap_or_default());
                         }>
-                        {Priority::ALL.map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).to_vec()}
+                        {Priority::ALL.into_iter().map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).collect_view()}
                     </select>
                 </Field>
                 <Field label="Order reference" error=form.error_for("orderReference")>

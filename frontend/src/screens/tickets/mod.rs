@@ -133,7 +133,7 @@ fn FilterBar(filters: Memo<Filters>, set_filters: Callback<Filters>) -> impl Int
                         change(Box::new(move |f| f.status = Status::from_key(&key)));
                     }>
                     <option value="">"All statuses"</option>
-                    {Status::ALL.map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).to_vec()}
+                    {Status::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
                 </select>
             </Show>
             <select id="filter-type" class="select" aria-label="Type"
@@ -143,7 +143,7 @@ fn FilterBar(filters: Memo<Filters>, set_filters: Callback<Filters>) -> impl Int
                     change(Box::new(move |f| f.kind = Kind::from_key(&key)));
                 }>
                 <option value="">"All types"</option>
-                {Kind::ALL.map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).to_vec()}
+                {Kind::ALL.into_iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
             </select>
             <select id="filter-priority" class="select" aria-label="Priority"
                 prop:value=move || filters.with(|f| f.priority.map(Priority::as_str).unwrap_or_default())
@@ -152,7 +152,7 @@ fn FilterBar(filters: Memo<Filters>, set_filters: Callback<Filters>) -> impl Int
                     change(Box::new(move |f| f.priority = Priority::from_key(&key)));
                 }>
                 <option value="">"All priorities"</option>
-                {Priority::ALL.map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).to_vec()}
+                {Priority::ALL.into_iter().map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).collect_view()}
             </select>
             <select id="filter-who" class="select" aria-label="Assignee"
                 prop:value=move || filters.with(|f| f.who.key())
@@ -160,7 +160,7 @@ fn FilterBar(filters: Memo<Filters>, set_filters: Callback<Filters>) -> impl Int
                     let key = event_target_value(&ev);
                     change(Box::new(move |f| f.who = Who::from_key(&key)));
                 }>
-                {Who::ALL.map(|w| view! { <option value=w.key()>{w.label()}</option> }).to_vec()}
+                {Who::ALL.into_iter().map(|w| view! { <option value=w.key()>{w.label()}</option> }).collect_view()}
             </select>
             <label class="check">
                 <input id="filter-overdue" type="checkbox" prop:checked=move || filters.with(|f| f.overdue)
