@@ -39,6 +39,7 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod money;
+pub mod orders;
 pub mod seed;
 pub mod telemetry;
 pub mod tickets;

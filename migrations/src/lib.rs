@@ -7,6 +7,7 @@ mod m20261121_000001_foundation;
 mod m20261121_000002_wallets;
 mod m20261121_000003_audit_chains;
 mod m20261121_000004_tickets;
+mod m20261121_000005_orders;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_wallets::Migration),
             Box::new(m20261121_000003_audit_chains::Migration),
             Box::new(m20261121_000004_tickets::Migration),
+            Box::new(m20261121_000005_orders::Migration),
         ]
     }
 }

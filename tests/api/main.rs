@@ -12,6 +12,7 @@ mod dashboard;
 mod graphql_limits;
 mod interop;
 mod ops;
+mod orders;
 mod realtime;
 mod tickets;
 mod wallets;

@@ -18,6 +18,7 @@ use crate::graphql::connection::{self, IdCursor};
 use crate::graphql::guards::RoleGuard;
 use crate::graphql::loaders::{gql, loaders};
 use crate::graphql::{app, maybe, opt_id, parse_id, principal};
+use crate::money::Money;
 use crate::wallets::graphql::Wallet;
 
 /// A customer, with everything the 360 view needs reachable from it.
@@ -86,6 +87,29 @@ impl Customer {
     }
     async fn return_count(&self) -> i32 {
         self.0.return_count
+    }
+    /// Sum of the orders that count (all but CANCELLED and RETURNED).
+    async fn total_spent(&self) -> Money {
+        Money(self.0.total_spent)
+    }
+    /// Orders that count.
+    async fn order_count(&self) -> i32 {
+        self.0.order_count
+    }
+    /// When the latest order that counts was placed.
+    async fn last_order_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_order_at
+    }
+    /// This customer's orders, newest first.
+    #[graphql(complexity = "connection::complexity(first, child_complexity)")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<crate::orders::graphql::OrderFilter>,
+    ) -> async_graphql::Result<crate::orders::graphql::OrderConnection> {
+        crate::orders::graphql::order_connection(ctx, first, after, filter, Some(self.0.id)).await
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -110,6 +110,13 @@ pub mod customer {
         pub external_ids: Json,
         pub ticket_count: i32,
         pub return_count: i32,
+        /// Sum of the orders that count (not cancelled, not returned), in
+        /// minor units; kept by [`crate::orders::service`].
+        pub total_spent: i64,
+        /// Orders that count.
+        pub order_count: i32,
+        /// When the latest order that counts was placed.
+        pub last_order_at: Option<DateTimeUtc>,
         /// Lower-case, accent-free name, email, member code and phone
         /// digits: what search matches against.
         #[serde(skip)]

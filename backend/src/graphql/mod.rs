@@ -23,6 +23,7 @@ pub struct Query(
     crate::wallets::graphql::WalletQuery,
     crate::bank::graphql::BankQuery,
     crate::tickets::graphql::TicketQuery,
+    crate::orders::graphql::OrderQuery,
     crate::audit::graphql::AuditQuery,
     crate::analytics::graphql::AnalyticsQuery,
 );
@@ -35,6 +36,7 @@ pub struct Mutation(
     crate::wallets::graphql::WalletMutation,
     crate::bank::graphql::BankMutation,
     crate::tickets::graphql::TicketMutation,
+    crate::orders::graphql::OrderMutation,
 );
 
 /// Every subscription, by domain.
