@@ -37,6 +37,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod imports;
 pub mod jobs;
 pub mod money;
 pub mod orders;

@@ -10,6 +10,7 @@ mod bank;
 mod customers;
 mod dashboard;
 mod graphql_limits;
+mod imports;
 mod interop;
 mod ops;
 mod orders;
