@@ -8,6 +8,7 @@ mod m20261121_000002_wallets;
 mod m20261121_000003_audit_chains;
 mod m20261121_000004_tickets;
 mod m20261121_000005_orders;
+mod m20261121_000006_rfm;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_audit_chains::Migration),
             Box::new(m20261121_000004_tickets::Migration),
             Box::new(m20261121_000005_orders::Migration),
+            Box::new(m20261121_000006_rfm::Migration),
         ]
     }
 }

@@ -15,5 +15,6 @@ mod interop;
 mod ops;
 mod orders;
 mod realtime;
+mod rfm;
 mod tickets;
 mod wallets;

@@ -1,7 +1,7 @@
 //! GraphQL face of analytics: the home dashboard's figures and their live
 //! updates.
 
-use async_graphql::{Context, ID, Object, ResultExt, Subscription};
+use async_graphql::{Context, ErrorExtensions, ID, Object, ResultExt, Subscription};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::stream::BoxStream;
 
@@ -150,5 +150,144 @@ impl AnalyticsSubscription {
         after_event_id: Option<ID>,
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<DashboardUpdate>>> {
         event_stream(ctx, after_event_id, |e| service::kpi_delta(e).is_some(), update)
+    }
+}
+
+// ---------------------------------------------------------------- RFM
+
+use super::rfm::{self, DropOffRisk, Segment, Thresholds};
+
+/// A customer's RFM scores (1–5 each) and segment.
+#[derive(async_graphql::SimpleObject)]
+pub struct RfmScores {
+    pub r: i32,
+    pub f: i32,
+    pub m: i32,
+    /// (R + F + M) / 3, to two decimals, as text (`"3.67"`).
+    pub score: String,
+    pub segment: Segment,
+}
+
+impl RfmScores {
+    pub fn of(r: i32, f: i32, m: i32, segment: Segment) -> Self {
+        // Exact: hundredths of (r + f + m) / 3, rounded half up, in integers.
+        let hundredths = ((r + f + m) * 100 * 2 + 3) / 6;
+        RfmScores { r, f, m, score: format!("{}.{:02}", hundredths / 100, hundredths % 100), segment }
+    }
+}
+
+/// The RFM thresholds: for scores 5, 4, 3 and 2 (anything else scores 1).
+#[derive(async_graphql::SimpleObject)]
+pub struct RfmConfig {
+    /// Most days since the last order (increasing): `[7, 14, 30, 60]`.
+    pub recency_days: Vec<i64>,
+    /// Fewest orders in the last 90 days (decreasing): `[11, 6, 3, 2]`.
+    pub frequency_min: Vec<i64>,
+    /// Least total spend (decreasing).
+    pub monetary_min: Vec<Money>,
+}
+
+impl From<Thresholds> for RfmConfig {
+    fn from(t: Thresholds) -> Self {
+        RfmConfig {
+            recency_days: t.recency_days.to_vec(),
+            frequency_min: t.frequency_min.to_vec(),
+            monetary_min: t.monetary_min.iter().map(|m| Money(*m)).collect(),
+        }
+    }
+}
+
+/// New RFM thresholds: four values each, for scores 5, 4, 3 and 2.
+#[derive(async_graphql::InputObject)]
+pub struct RfmConfigInput {
+    pub recency_days: Vec<i64>,
+    pub frequency_min: Vec<i64>,
+    pub monetary_min: Vec<Money>,
+}
+
+/// One customer's RFM computed now from their orders, explained.
+#[derive(async_graphql::SimpleObject)]
+pub struct RfmAnalysis {
+    pub customer_id: ID,
+    /// None before the customer's first order (that counts).
+    pub scores: Option<RfmScores>,
+    pub days_since_last_order: Option<i64>,
+    pub orders_last_90_days: Option<i64>,
+    pub total_spent: Option<Money>,
+    pub tier: Option<crate::customers::model::CustomerTier>,
+    pub drop_off_risk: Option<DropOffRisk>,
+    /// What to do with this customer.
+    pub recommendation: String,
+}
+
+/// What `recalculateRfm` did.
+#[derive(async_graphql::SimpleObject)]
+pub struct RfmRun {
+    /// Customers with orders, scored.
+    pub scored: i64,
+    pub tier_changes: i64,
+}
+
+#[derive(Default)]
+pub struct RfmQuery;
+
+#[Object]
+impl RfmQuery {
+    /// The RFM thresholds in force.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn rfm_config(&self, ctx: &Context<'_>) -> async_graphql::Result<RfmConfig> {
+        Ok(rfm::thresholds(app(ctx).db.conn()).await.extend()?.into())
+    }
+
+    /// A customer's RFM computed now from their orders, with a
+    /// recommendation (nothing is written).
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn analyze_customer_rfm(&self, ctx: &Context<'_>, customer_id: ID) -> async_graphql::Result<RfmAnalysis> {
+        let id = crate::graphql::parse_id(&customer_id, "customerId")?;
+        let a = rfm::analyze(app(ctx), principal(ctx)?, id).await.extend()?;
+        let recommendation = match &a.derived {
+            Some(d) => d.segment.recommendation().to_owned(),
+            None => "No order yet: invite them to a first purchase with a welcome offer.".to_owned(),
+        };
+        Ok(RfmAnalysis {
+            customer_id,
+            scores: a.derived.as_ref().map(|d| RfmScores::of(d.r, d.f, d.m, d.segment)),
+            days_since_last_order: a.facts.map(|f| f.days),
+            orders_last_90_days: a.facts.map(|f| f.orders_in_window),
+            total_spent: a.facts.map(|f| Money(f.spent)),
+            tier: a.derived.as_ref().map(|d| d.tier),
+            drop_off_risk: a.derived.as_ref().and_then(|d| d.drop_off),
+            recommendation,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct RfmMutation;
+
+#[Object]
+impl RfmMutation {
+    /// Replaces the RFM thresholds (ADMIN): four values each, in order, so
+    /// that every score 1–5 stays reachable (`BAD_USER_INPUT` otherwise).
+    /// Scores change at the next recalculation.
+    #[graphql(guard = "RoleGuard::at_least(Role::Admin)")]
+    async fn update_rfm_config(&self, ctx: &Context<'_>, input: RfmConfigInput) -> async_graphql::Result<RfmConfig> {
+        let four = |v: Vec<i64>, field: &str| -> async_graphql::Result<[i64; 4]> {
+            v.try_into().map_err(|_| crate::error::AppError::bad_input(field, "exactly four values").extend())
+        };
+        let t = Thresholds {
+            recency_days: four(input.recency_days, "input.recencyDays")?,
+            frequency_min: four(input.frequency_min, "input.frequencyMin")?,
+            monetary_min: four(input.monetary_min.iter().map(|m| m.0).collect(), "input.monetaryMin")?,
+        };
+        Ok(rfm::update_thresholds(app(ctx), principal(ctx)?, t).await.extend()?.into())
+    }
+
+    /// Recomputes RFM and the derived fields of every customer now (ADMIN;
+    /// the `rfm` job does it nightly).
+    #[graphql(guard = "RoleGuard::at_least(Role::Admin)")]
+    async fn recalculate_rfm(&self, ctx: &Context<'_>) -> async_graphql::Result<RfmRun> {
+        let done = rfm::recalculate(app(ctx), principal(ctx)?).await.extend()?;
+        Ok(RfmRun { scored: done.scored as i64, tier_changes: done.tier_changes as i64 })
     }
 }

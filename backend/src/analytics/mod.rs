@@ -5,4 +5,5 @@
 
 pub mod graphql;
 pub mod kpis;
+pub mod rfm;
 pub mod service;

@@ -100,6 +100,18 @@ impl Customer {
     async fn last_order_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_order_at
     }
+    /// RFM scores and segment (none before the first order that counts),
+    /// as of the last recalculation (after each order, and nightly).
+    async fn rfm(&self) -> Option<crate::analytics::graphql::RfmScores> {
+        let (r, f, m) = (self.0.rfm_r?, self.0.rfm_f?, self.0.rfm_m?);
+        let segment = self.0.rfm_segment.as_deref().and_then(crate::analytics::rfm::Segment::parse)?;
+        Some(crate::analytics::graphql::RfmScores::of(r, f, m, segment))
+    }
+    /// How long the customer has been away: LOW from 30 days without an
+    /// order, MEDIUM from 60, HIGH from 90, CRITICAL after 120.
+    async fn drop_off_risk(&self) -> Option<crate::analytics::rfm::DropOffRisk> {
+        self.0.drop_off_risk.as_deref().and_then(crate::analytics::rfm::DropOffRisk::parse)
+    }
     /// This customer's orders, newest first.
     #[graphql(complexity = "connection::complexity(first, child_complexity)")]
     async fn orders(

@@ -117,6 +117,16 @@ pub mod customer {
         pub order_count: i32,
         /// When the latest order that counts was placed.
         pub last_order_at: Option<DateTimeUtc>,
+        /// RFM scores 1–5 (none before the first order); see
+        /// [`crate::analytics::rfm`].
+        pub rfm_r: Option<i32>,
+        pub rfm_f: Option<i32>,
+        pub rfm_m: Option<i32>,
+        /// `CHAMPIONS`, `AT_RISK`, … ([`crate::analytics::rfm::Segment`]).
+        pub rfm_segment: Option<String>,
+        /// `LOW`, `MEDIUM`, `HIGH`, `CRITICAL` (none while active).
+        pub drop_off_risk: Option<String>,
+        pub rfm_updated_at: Option<DateTimeUtc>,
         /// Lower-case, accent-free name, email, member code and phone
         /// digits: what search matches against.
         #[serde(skip)]

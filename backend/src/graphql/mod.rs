@@ -26,6 +26,7 @@ pub struct Query(
     crate::orders::graphql::OrderQuery,
     crate::audit::graphql::AuditQuery,
     crate::analytics::graphql::AnalyticsQuery,
+    crate::analytics::graphql::RfmQuery,
 );
 
 /// Every mutation, by domain.
@@ -37,6 +38,7 @@ pub struct Mutation(
     crate::bank::graphql::BankMutation,
     crate::tickets::graphql::TicketMutation,
     crate::orders::graphql::OrderMutation,
+    crate::analytics::graphql::RfmMutation,
 );
 
 /// Every subscription, by domain.

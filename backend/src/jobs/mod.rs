@@ -28,6 +28,10 @@ pub const CREDIT_EXPIRY: &str = "credit-expiry";
 /// (DESIGN 4.4), every 6 hours.
 pub const TICKET_SLA: &str = "ticket-sla";
 
+/// Recomputes RFM scores, segments, tiers, customer types, lifecycle,
+/// temperature and drop-off risk for every customer (DESIGN 4.8), nightly.
+pub const RFM: &str = "rfm";
+
 /// A job the scheduler runs.
 struct Job {
     name: &'static str,
@@ -47,6 +51,16 @@ fn jobs() -> Vec<Job> {
             name: TICKET_SLA,
             cron: "0 0 */6 * * *",
             run: |ctx| Box::pin(async move { crate::tickets::service::check_sla(&ctx).await.map(|_| ()) }),
+        },
+        Job {
+            name: RFM,
+            cron: "0 30 1 * * *",
+            run: |ctx| {
+                Box::pin(async move {
+                    let system = crate::auth::Principal::system();
+                    crate::analytics::rfm::recalculate(&ctx, &system).await.map(|_| ())
+                })
+            },
         },
     ]
 }

@@ -14,6 +14,9 @@
 //!   They are recomputed in the transaction that creates or changes an
 //!   order, with the customer's row locked first, so concurrent orders of
 //!   one customer cannot lose each other's totals.
+//! - **RFM**: the customer's scores, segment, tier and the other derived
+//!   fields are recomputed in the same transaction
+//!   ([`crate::analytics::rfm::recalculate_in`]).
 //! - **Access**: an AGENT orders for their own customers; importing and
 //!   status changes are for MANAGERs (and WRITE API keys).
 
@@ -260,6 +263,7 @@ pub async fn create(ctx: &AppCtx, actor: &Principal, input: NewOrder, prefix: &s
         item::Entity::insert_many(rows).exec(tx.db()).await?;
     }
     refresh_totals(&tx, customer.id, now).await?;
+    crate::analytics::rfm::recalculate_in(ctx, &mut tx, actor, Some(customer.id)).await?;
     let decimals = ctx.config.currency_decimals;
     let summary = format!("Order {} placed: {} {}", o.code, Money(o.amount).format(decimals), ctx.config.currency);
     let data = json!({ "orderId": o.id, "code": o.code, "amount": Money(o.amount).format(decimals), "status": o.status.to_value() });
@@ -339,6 +343,7 @@ pub async fn set_status(ctx: &AppCtx, actor: &Principal, id: i64, to: OrderStatu
     am.updated_at = Set(now);
     let after = am.update(tx.db()).await?;
     refresh_totals(&tx, customer_id, now).await?;
+    crate::analytics::rfm::recalculate_in(ctx, &mut tx, actor, Some(customer_id)).await?;
     let summary = format!("Order {}: {} → {}", after.code, before.status.to_value(), to.to_value());
     let data =
         json!({ "orderId": after.id, "code": after.code, "from": before.status.to_value(), "to": to.to_value() });
