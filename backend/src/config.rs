@@ -84,6 +84,9 @@ pub struct Config {
     pub jobs_enabled: bool,
     /// How often the scheduler looks at the clock, in milliseconds.
     pub jobs_tick_ms: u64,
+    /// Schedules that replace a job's default, by job name: cron with
+    /// seconds, in the business time zone (`{ rfm = "0 0 3 * * *" }`).
+    pub job_schedules: std::collections::BTreeMap<String, String>,
     /// How long events stay replayable for subscribers that resume with
     /// `afterEventId`, in seconds.
     pub events_retention_seconds: u64,
@@ -135,6 +138,7 @@ impl Default for Config {
             bank_webhook_secret: None,
             jobs_enabled: true,
             jobs_tick_ms: 1_000,
+            job_schedules: Default::default(),
             events_retention_seconds: 900,
             events_buffer: 4096,
             ticket_code_prefix: "TV".into(),
@@ -184,6 +188,7 @@ impl Config {
         if self.currency_decimals > 6 {
             bail!("currency_decimals must be between 0 and 6");
         }
+        crate::jobs::check_schedules(&self.job_schedules)?;
         Ok(())
     }
 

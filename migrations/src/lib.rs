@@ -9,6 +9,7 @@ mod m20261121_000003_audit_chains;
 mod m20261121_000004_tickets;
 mod m20261121_000005_orders;
 mod m20261121_000006_rfm;
+mod m20261121_000007_job_runs;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_tickets::Migration),
             Box::new(m20261121_000005_orders::Migration),
             Box::new(m20261121_000006_rfm::Migration),
+            Box::new(m20261121_000007_job_runs::Migration),
         ]
     }
 }

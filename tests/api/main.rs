@@ -12,6 +12,7 @@ mod dashboard;
 mod graphql_limits;
 mod imports;
 mod interop;
+mod jobs;
 mod ops;
 mod orders;
 mod realtime;

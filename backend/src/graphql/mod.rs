@@ -27,6 +27,7 @@ pub struct Query(
     crate::audit::graphql::AuditQuery,
     crate::analytics::graphql::AnalyticsQuery,
     crate::analytics::graphql::RfmQuery,
+    crate::jobs::graphql::JobQuery,
 );
 
 /// Every mutation, by domain.
@@ -39,6 +40,7 @@ pub struct Mutation(
     crate::tickets::graphql::TicketMutation,
     crate::orders::graphql::OrderMutation,
     crate::analytics::graphql::RfmMutation,
+    crate::jobs::graphql::JobMutation,
 );
 
 /// Every subscription, by domain.

@@ -17,52 +17,106 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement, TransactionTrait,
+};
 
 use crate::app::AppCtx;
 use crate::error::{AppError, AppResult};
+
+pub mod graphql;
+pub mod model;
 
 /// Expires virtual credits past their date (DESIGN 4.2), hourly.
 pub const CREDIT_EXPIRY: &str = "credit-expiry";
 /// Raises priorities near the carrier deadline and flags overdue tickets
 /// (DESIGN 4.4), every 6 hours.
 pub const TICKET_SLA: &str = "ticket-sla";
-
 /// Recomputes RFM scores, segments, tiers, customer types, lifecycle,
 /// temperature and drop-off risk for every customer (DESIGN 4.8), nightly.
 pub const RFM: &str = "rfm";
 
 /// A job the scheduler runs.
-struct Job {
-    name: &'static str,
-    /// `sec min hour day-of-month month day-of-week`, business time zone.
-    cron: &'static str,
-    run: fn(AppCtx) -> BoxFuture<'static, AppResult<()>>,
+pub struct Job {
+    pub name: &'static str,
+    /// What it does, for the admin screen.
+    pub description: &'static str,
+    /// Default schedule, `sec min hour day-of-month month day-of-week`,
+    /// business time zone; `job_schedules` in the config replaces it.
+    pub cron: &'static str,
+    /// Runs the job once and says what it did.
+    run: fn(AppCtx) -> BoxFuture<'static, AppResult<String>>,
 }
 
-fn jobs() -> Vec<Job> {
+/// Every scheduled job: the one place to register one.
+pub fn jobs() -> Vec<Job> {
     vec![
         Job {
             name: CREDIT_EXPIRY,
+            description: "Expires virtual credits past their date (ledger rows CREDIT_EXPIRED).",
             cron: "0 0 * * * *",
-            run: |ctx| Box::pin(async move { crate::wallets::service::expire_credits(&ctx).await.map(|_| ()) }),
+            run: |ctx| {
+                Box::pin(async move {
+                    let r = crate::wallets::service::expire_credits(&ctx).await?;
+                    Ok(format!("{} credits expired", r.credits))
+                })
+            },
         },
         Job {
             name: TICKET_SLA,
+            description: "Raises tickets near their carrier deadline to HIGH and flags overdue ones.",
             cron: "0 0 */6 * * *",
-            run: |ctx| Box::pin(async move { crate::tickets::service::check_sla(&ctx).await.map(|_| ()) }),
+            run: |ctx| {
+                Box::pin(async move {
+                    let r = crate::tickets::service::check_sla(&ctx).await?;
+                    Ok(format!("{} raised to HIGH, {} flagged overdue", r.raised, r.flagged_overdue))
+                })
+            },
         },
         Job {
             name: RFM,
+            description: "Recomputes RFM scores, segments, tiers, customer types, lifecycle, temperature and \
+                          drop-off risk for every customer.",
             cron: "0 30 1 * * *",
             run: |ctx| {
                 Box::pin(async move {
                     let system = crate::auth::Principal::system();
-                    crate::analytics::rfm::recalculate(&ctx, &system).await.map(|_| ())
+                    let r = crate::analytics::rfm::recalculate(&ctx, &system).await?;
+                    Ok(format!("{} customers scored, {} tier changes", r.scored, r.tier_changes))
                 })
             },
         },
     ]
+}
+
+/// The job called `name`.
+pub fn job(name: &str) -> Option<Job> {
+    jobs().into_iter().find(|j| j.name == name)
+}
+
+/// The schedule in force for `job`: the config's, else the default.
+pub fn schedule_of(ctx: &AppCtx, job: &Job) -> String {
+    ctx.config.job_schedules.get(job.name).cloned().unwrap_or_else(|| job.cron.to_owned())
+}
+
+/// Refuses schedules for unknown jobs and schedules that do not parse (at
+/// start-up, with the rest of the configuration).
+pub fn check_schedules(schedules: &std::collections::BTreeMap<String, String>) -> anyhow::Result<()> {
+    for (name, cron) in schedules {
+        if job(name).is_none() {
+            let known: Vec<&str> = jobs().iter().map(|j| j.name).collect();
+            anyhow::bail!("job_schedules names an unknown job {name:?} (jobs: {})", known.join(", "));
+        }
+        cron::Schedule::from_str(cron).map_err(|e| anyhow::anyhow!("job_schedules.{name} {cron:?}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The next time `job` is due after now, if its schedule has one.
+pub fn next_run(ctx: &AppCtx, job: &Job) -> Option<chrono::DateTime<chrono::Utc>> {
+    let schedule = cron::Schedule::from_str(&schedule_of(ctx, job)).ok()?;
+    schedule.after(&ctx.now().with_timezone(&ctx.tz)).next().map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// Names of the jobs running in this process (the SQLite lock).
@@ -125,6 +179,56 @@ async fn run_now<T>(ctx: &AppCtx, name: &str, job: impl Future<Output = AppResul
         .ok_or_else(|| AppError::Conflict { field: None, message: format!("the {name} job is already running") })
 }
 
+/// Runs the job `name` now for `trigger` (`user:1`), under the cluster
+/// lock, and records the run; `CONFLICT` when it is already running.
+pub async fn run_job(ctx: &AppCtx, name: &str, trigger: &str) -> AppResult<model::Model> {
+    let job = job(name).ok_or_else(|| AppError::bad_input("name", format!("no job {name:?}")))?;
+    match run_recorded(ctx, &job, trigger).await? {
+        Some(run) => Ok(run),
+        None => Err(AppError::Conflict { field: None, message: format!("the {name} job is already running") }),
+    }
+}
+
+/// Runs `job` under the lock and writes its run row (also when it fails);
+/// `None` when another instance holds the lock.
+async fn run_recorded(ctx: &AppCtx, job: &Job, trigger: &str) -> AppResult<Option<model::Model>> {
+    let started_at = ctx.now();
+    let started = std::time::Instant::now();
+    let outcome = exclusive(ctx, job.name, (job.run)(ctx.clone())).await;
+    let (ok, summary) = match outcome {
+        Ok(None) => return Ok(None),
+        Ok(Some(summary)) => (true, summary),
+        Err(e) => {
+            tracing::error!(job = job.name, error = %e, "job failed");
+            (false, format!("failed: {e}"))
+        }
+    };
+    let duration_ms = started.elapsed().as_millis() as i64;
+    let row = model::ActiveModel {
+        job: Set(job.name.to_owned()),
+        trigger: Set(trigger.to_owned()),
+        started_at: Set(started_at),
+        finished_at: Set(started_at + chrono::Duration::milliseconds(duration_ms)),
+        duration_ms: Set(duration_ms),
+        ok: Set(ok),
+        summary: Set(summary),
+        ..Default::default()
+    }
+    .insert(ctx.db.conn())
+    .await?;
+    tracing::info!(job = job.name, trigger, ms = duration_ms, ok, "job run");
+    Ok(Some(row))
+}
+
+/// The latest runs, newest first (of one job when `job` is given).
+pub async fn runs(ctx: &AppCtx, job: Option<&str>, limit: u64) -> AppResult<Vec<model::Model>> {
+    let mut q = model::Entity::find();
+    if let Some(job) = job {
+        q = q.filter(model::Column::Job.eq(job));
+    }
+    Ok(q.order_by_desc(model::Column::Id).limit(limit).all(ctx.db.conn()).await?)
+}
+
 /// Starts the scheduler: one task per job, until the returned handles are
 /// aborted (the server does so on shutdown).
 pub fn spawn(ctx: &AppCtx) -> Vec<tokio::task::JoinHandle<()>> {
@@ -132,7 +236,8 @@ pub fn spawn(ctx: &AppCtx) -> Vec<tokio::task::JoinHandle<()>> {
 }
 
 async fn schedule(ctx: AppCtx, job: Job) {
-    let schedule = match cron::Schedule::from_str(job.cron) {
+    let cron = schedule_of(&ctx, &job);
+    let schedule = match cron::Schedule::from_str(&cron) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(job = job.name, error = %e, "invalid schedule; job disabled");
@@ -146,13 +251,10 @@ async fn schedule(ctx: AppCtx, job: Job) {
         if ctx.now() < due {
             continue;
         }
-        let started = std::time::Instant::now();
-        match exclusive(&ctx, job.name, (job.run)(ctx.clone())).await {
-            Ok(Some(())) => {
-                tracing::info!(job = job.name, ms = started.elapsed().as_millis() as u64, "scheduled job done")
-            }
+        match run_recorded(&ctx, &job, "schedule").await {
+            Ok(Some(_)) => {}
             Ok(None) => tracing::debug!(job = job.name, "skipped: running on another instance"),
-            Err(e) => tracing::error!(job = job.name, error = %e, "scheduled job failed"),
+            Err(e) => tracing::error!(job = job.name, error = %e, "could not record the job run"),
         }
         next = schedule.after(&ctx.now().with_timezone(&ctx.tz)).next();
     }
@@ -167,5 +269,13 @@ mod tests {
         for job in jobs() {
             assert!(cron::Schedule::from_str(job.cron).is_ok(), "{}", job.name);
         }
+    }
+
+    #[test]
+    fn configured_schedules_must_name_a_job_and_parse() {
+        let map = |k: &str, v: &str| std::collections::BTreeMap::from([(k.to_owned(), v.to_owned())]);
+        assert!(check_schedules(&map("rfm", "0 0 3 * * *")).is_ok());
+        assert!(check_schedules(&map("nope", "0 0 3 * * *")).is_err());
+        assert!(check_schedules(&map("rfm", "every night")).is_err());
     }
 }
