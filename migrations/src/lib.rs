@@ -10,6 +10,7 @@ mod m20261121_000004_tickets;
 mod m20261121_000005_orders;
 mod m20261121_000006_rfm;
 mod m20261121_000007_job_runs;
+mod m20261121_000008_customer_flags;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_orders::Migration),
             Box::new(m20261121_000006_rfm::Migration),
             Box::new(m20261121_000007_job_runs::Migration),
+            Box::new(m20261121_000008_customer_flags::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod auth;
 mod bank;
 mod customers;
 mod dashboard;
+mod fraud;
 mod graphql_limits;
 mod imports;
 mod interop;

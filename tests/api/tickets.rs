@@ -46,7 +46,7 @@ async fn move_as(app: &TestApp, token: &str, id: &str, to: &str) -> Value {
     .await
 }
 
-async fn resolve_as(app: &TestApp, token: &str, input: Value) -> Value {
+pub(crate) async fn resolve_as(app: &TestApp, token: &str, input: Value) -> Value {
     app.gql_as(
         Some(token),
         "mutation($i: ResolveTicketInput!) { resolveTicket(input: $i) { replayed ticket { id status resolution \
@@ -77,7 +77,7 @@ async fn customer_id(app: &TestApp, phone: &str) -> String {
 }
 
 /// A ticket moved (as the admin) along the legal path to `status`.
-async fn ticket_in(app: &TestApp, customer: &str, kind: &str, status: &str) -> Value {
+pub(crate) async fn ticket_in(app: &TestApp, customer: &str, kind: &str, status: &str) -> Value {
     let t = create(app, json!({ "customerId": customer, "type": kind, "description": "Khách không nhận hàng" })).await;
     let id = t["id"].as_str().unwrap().to_owned();
     let path: &[&str] = match status {

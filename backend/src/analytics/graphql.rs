@@ -291,3 +291,79 @@ impl RfmMutation {
         Ok(RfmRun { scored: done.scored as i64, tier_changes: done.tier_changes as i64 })
     }
 }
+
+// ---------------------------------------------------------------- fraud
+
+use super::fraud::{self, FraudRule};
+
+/// A fraud flag: the rule, its evidence, and whether a manager cleared it.
+pub struct FraudFlag(pub fraud::flag::Model);
+
+#[Object]
+impl FraudFlag {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn customer_id(&self) -> ID {
+        ID(self.0.customer_id.to_string())
+    }
+    async fn rule(&self) -> Option<FraudRule> {
+        FraudRule::parse(&self.0.rule)
+    }
+    /// What the rule saw (orders and returns, transaction codes, cycles).
+    async fn evidence(&self) -> async_graphql::Json<serde_json::Value> {
+        async_graphql::Json(self.0.evidence.clone())
+    }
+    async fn raised_at(&self) -> DateTime<Utc> {
+        self.0.raised_at
+    }
+    async fn cleared_at(&self) -> Option<DateTime<Utc>> {
+        self.0.cleared_at
+    }
+    async fn cleared_by(&self) -> Option<&str> {
+        self.0.cleared_by.as_deref()
+    }
+    async fn clear_reason(&self) -> Option<&str> {
+        self.0.clear_reason.as_deref()
+    }
+}
+
+#[derive(Default)]
+pub struct FraudQuery;
+
+#[Object]
+impl FraudQuery {
+    /// Open fraud flags of every customer, newest first (MANAGER; at most 200).
+    #[graphql(guard = "RoleGuard::at_least(Role::Manager)")]
+    async fn fraud_flags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FraudFlag>> {
+        Ok(fraud::open_flags(app(ctx), 200).await.extend()?.into_iter().map(FraudFlag).collect())
+    }
+}
+
+/// What `runFraudRules` flagged.
+#[derive(async_graphql::SimpleObject)]
+pub struct FraudRunResult {
+    pub flagged: i32,
+}
+
+#[derive(Default)]
+pub struct FraudMutation;
+
+#[Object]
+impl FraudMutation {
+    /// Runs the fraud rules now (ADMIN; the `fraud` job runs them at 2 AM).
+    #[graphql(guard = "RoleGuard::at_least(Role::Admin)")]
+    async fn run_fraud_rules(&self, ctx: &Context<'_>) -> async_graphql::Result<FraudRunResult> {
+        let r = fraud::run(app(ctx), principal(ctx)?).await.extend()?;
+        Ok(FraudRunResult { flagged: r.flagged.len() as i32 })
+    }
+
+    /// Clears a fraud flag with a reason (MANAGER). The last open flag
+    /// cleared puts the status back to ACTIVE; a cleared HIGH_RETURN_RATE
+    /// gives the tier back to RFM.
+    #[graphql(guard = "RoleGuard::at_least(Role::Manager)")]
+    async fn clear_fraud_flag(&self, ctx: &Context<'_>, id: ID, reason: String) -> async_graphql::Result<FraudFlag> {
+        let id = crate::graphql::parse_id(&id, "id")?;
+        Ok(FraudFlag(fraud::clear(app(ctx), principal(ctx)?, id, &reason).await.extend()?))
+    }
+}

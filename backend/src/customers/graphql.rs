@@ -112,6 +112,12 @@ impl Customer {
     async fn drop_off_risk(&self) -> Option<crate::analytics::rfm::DropOffRisk> {
         self.0.drop_off_risk.as_deref().and_then(crate::analytics::rfm::DropOffRisk::parse)
     }
+    /// Fraud flags, newest first, open and cleared, with their evidence.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn flags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::analytics::graphql::FraudFlag>> {
+        let list = crate::analytics::fraud::flags_of(app(ctx), self.0.id).await.extend()?;
+        Ok(list.into_iter().map(crate::analytics::graphql::FraudFlag).collect())
+    }
     /// This customer's orders, newest first.
     #[graphql(complexity = "connection::complexity(first, child_complexity)")]
     async fn orders(

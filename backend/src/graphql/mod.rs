@@ -27,6 +27,7 @@ pub struct Query(
     crate::audit::graphql::AuditQuery,
     crate::analytics::graphql::AnalyticsQuery,
     crate::analytics::graphql::RfmQuery,
+    crate::analytics::graphql::FraudQuery,
     crate::jobs::graphql::JobQuery,
 );
 
@@ -40,6 +41,7 @@ pub struct Mutation(
     crate::tickets::graphql::TicketMutation,
     crate::orders::graphql::OrderMutation,
     crate::analytics::graphql::RfmMutation,
+    crate::analytics::graphql::FraudMutation,
     crate::jobs::graphql::JobMutation,
 );
 

@@ -36,6 +36,8 @@ pub const TICKET_SLA: &str = "ticket-sla";
 /// Recomputes RFM scores, segments, tiers, customer types, lifecycle,
 /// temperature and drop-off risk for every customer (DESIGN 4.8), nightly.
 pub const RFM: &str = "rfm";
+/// Runs the fraud rules (DESIGN 4.8), daily at 2 AM.
+pub const FRAUD: &str = "fraud";
 
 /// A job the scheduler runs.
 pub struct Job {
@@ -84,6 +86,18 @@ pub fn jobs() -> Vec<Job> {
                     let system = crate::auth::Principal::system();
                     let r = crate::analytics::rfm::recalculate(&ctx, &system).await?;
                     Ok(format!("{} customers scored, {} tier changes", r.scored, r.tier_changes))
+                })
+            },
+        },
+        Job {
+            name: FRAUD,
+            description: "Flags high return rates (BLACKLIST), wallet abuse (SUSPICIOUS) and self-dealing.",
+            cron: "0 0 2 * * *",
+            run: |ctx| {
+                Box::pin(async move {
+                    let system = crate::auth::Principal::system();
+                    let r = crate::analytics::fraud::run(&ctx, &system).await?;
+                    Ok(format!("{} customers flagged", r.flagged.len()))
                 })
             },
         },

@@ -11,7 +11,8 @@
 //! - **Compensation** ([`resolve`]): VIRTUAL_CREDIT for BOOM (any other type
 //!   needs a MANAGER's approval), REFUND to the real balance for
 //!   RETURN_REFUND, EXCHANGE for EXCHANGE, or NONE. Any amount above
-//!   `compensation_approval_limit` needs a MANAGER. The ledger row, the
+//!   `compensation_approval_limit` needs a MANAGER, and so does any
+//!   compensation of a BLACKLIST customer. The ledger row, the
 //!   compensation record and the ticket change commit together or not at
 //!   all.
 //! - **SLA** ([`check_sla`]): open tickets whose carrier deadline is less
@@ -870,7 +871,11 @@ pub async fn resolve(ctx: &AppCtx, actor: &Principal, id: i64, r: Resolution) ->
         return Ok(Resolved { ticket: before, compensation: first, replayed: true });
     }
     workflow::check(before.status, TicketStatus::Completed, actor.role)?;
-    let approved_by = approval(ctx, actor, &before, r.kind, amount)?;
+    let blacklisted = customer::Entity::find_by_id(before.customer_id)
+        .one(tx.db())
+        .await?
+        .is_some_and(|c| c.tier == crate::customers::model::CustomerTier::Blacklist);
+    let approved_by = approval(ctx, actor, &before, r.kind, amount, blacklisted)?;
     let now = ctx.now();
 
     let mut m = before.clone().into_active_model();
@@ -970,6 +975,7 @@ fn approval(
     t: &ticket::Model,
     kind: CompensationKind,
     amount: i64,
+    blacklisted: bool,
 ) -> AppResult<Option<String>> {
     let allowed = match kind {
         CompensationKind::VirtualCredit | CompensationKind::None => true,
@@ -984,6 +990,11 @@ fn approval(
     }
     let limit = ctx.config.compensation_approval_limit;
     let needs = match kind {
+        // The fraud rules blacklisted the customer: only a MANAGER's
+        // resolution (the override, recorded as the approval) compensates.
+        CompensationKind::VirtualCredit | CompensationKind::Refund | CompensationKind::Exchange if blacklisted => {
+            Some("the customer is BLACKLISTED: only a MANAGER can compensate them".to_owned())
+        }
         CompensationKind::VirtualCredit if t.kind != TicketType::Boom => {
             Some("a virtual credit on a ticket other than BOOM needs a MANAGER's approval".to_owned())
         }
