@@ -151,3 +151,44 @@ async fn notes_are_added_and_pinned_and_the_profile_edit_shows_server_errors() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_orders_tab_shows_totals_rfm_flags_and_orders() {
+    scenario("customer_orders", |s| async move {
+        let customer = s.app.customer("Bà Năm", "0905666777").await;
+        let id = customer["id"].as_str().unwrap().to_owned();
+        for (k, amount) in ["1200000", "800000", "300000"].iter().enumerate() {
+            let res = s
+                .app
+                .gql(
+                    "mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } } }",
+                    json!({ "i": { "customerId": id, "amount": amount, "status": "DELIVERED", "channel": "SHOPEE",
+                                   "externalId": format!("e2e-{k}") } }),
+                )
+                .await;
+            assert!(res["errors"].is_null(), "{res}");
+            if k < 2 {
+                let order = res["data"]["createOrder"]["order"]["id"].clone();
+                s.app
+                    .gql(
+                        "mutation($id: ID!) { setOrderStatus(id: $id, status: RETURNED) { id } }",
+                        json!({ "id": order }),
+                    )
+                    .await;
+            }
+        }
+        let run = s.app.gql("mutation { runFraudRules { flagged } }", json!({})).await;
+        assert_eq!(run["data"]["runFraudRules"]["flagged"], 1, "{run}");
+
+        s.sign_in_as_admin().await;
+        s.open(&format!("/customers/{id}")).await;
+        s.click("#tab-orders").await;
+        s.wait_count(".order-row", 3).await;
+        // Only the order that was not returned counts.
+        assert_eq!(s.text("#orders-spent").await, "300.000 ₫");
+        let rfm = s.text("#orders-rfm").await;
+        assert!(rfm.starts_with("R5 F1 M1"), "{rfm}");
+        s.wait_text(".flag", "2 of 3 orders returned in 7 days").await;
+    })
+    .await;
+}

@@ -4,6 +4,7 @@
 //! anyone else (a deposit through the API, a bank transfer) appear live.
 
 mod api;
+mod orders;
 mod panels;
 mod profile;
 mod qr;

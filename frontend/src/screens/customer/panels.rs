@@ -24,17 +24,19 @@ use crate::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
     Ledger,
+    Orders,
     Tickets,
     Timeline,
     Notes,
 }
 
 impl Tab {
-    const ALL: [Tab; 4] = [Tab::Ledger, Tab::Tickets, Tab::Timeline, Tab::Notes];
+    const ALL: [Tab; 5] = [Tab::Ledger, Tab::Orders, Tab::Tickets, Tab::Timeline, Tab::Notes];
 
     fn label(self) -> &'static str {
         match self {
             Tab::Ledger => "Ledger",
+            Tab::Orders => "Orders",
             Tab::Tickets => "Tickets",
             Tab::Timeline => "Timeline",
             Tab::Notes => "Notes",
@@ -58,6 +60,7 @@ pub fn Panels(id: String) -> impl IntoView {
             </div>
             {move || match tab.get() {
                 Tab::Ledger => view! { <Ledger id=id.clone() /> }.into_any(),
+                Tab::Orders => view! { <super::orders::Orders id=id.clone() /> }.into_any(),
                 Tab::Tickets => view! { <Tickets id=id.clone() /> }.into_any(),
                 Tab::Timeline => view! { <Timeline id=id.clone() /> }.into_any(),
                 Tab::Notes => view! { <Notes id=id.clone() /> }.into_any(),
