@@ -19,6 +19,7 @@ mod api;
 mod app;
 mod components;
 mod format;
+mod phone;
 mod screens;
 mod session;
 mod theme;

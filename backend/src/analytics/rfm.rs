@@ -508,8 +508,8 @@ pub async fn recalculate_in(
     }
     customer::Entity::update_many()
         .col_expr(C::RfmR, SimpleExpr::Case(Box::new(r_case.finally(Expr::val(1)))))
-        .col_expr(C::RfmF, score_case(Expr::col(C::RfmF).into(), &t.frequency_min, false))
-        .col_expr(C::RfmM, score_case(Expr::col(C::TotalSpent).into(), &t.monetary_min, false))
+        .col_expr(C::RfmF, score_case(Expr::col(C::RfmF), &t.frequency_min, false))
+        .col_expr(C::RfmM, score_case(Expr::col(C::TotalSpent), &t.monetary_min, false))
         .col_expr(C::RfmUpdatedAt, Expr::value(now))
         .filter(scored.clone())
         .exec(tx.db())

@@ -42,13 +42,13 @@ impl OrderStatus {
     /// SHIPPING or DELIVERED. CANCELLED and RETURNED are final.
     pub fn can_become(self, to: OrderStatus) -> bool {
         use OrderStatus::*;
-        match (self, to) {
-            (Pending, Confirmed | Shipping | Delivered | Cancelled) => true,
-            (Confirmed, Shipping | Delivered | Cancelled) => true,
-            (Shipping, Delivered | Returned | Cancelled) => true,
-            (Delivered, Returned) => true,
-            _ => false,
-        }
+        matches!(
+            (self, to),
+            (Pending, Confirmed | Shipping | Delivered | Cancelled)
+                | (Confirmed, Shipping | Delivered | Cancelled)
+                | (Shipping, Delivered | Returned | Cancelled)
+                | (Delivered, Returned)
+        )
     }
 }
 

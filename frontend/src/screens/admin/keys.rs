@@ -173,7 +173,7 @@ fn NewKeyForm(open: RwSignal<bool>, changed: Callback<()>) -> impl IntoView {
                     "Copy this key now and keep it secret: it will not be shown again."
                 </div>
                 <input id="created-key" class="input mono" type="text" readonly prop:value=move || created.get().unwrap_or_default()
-                    on:focus=|ev| { let _ = event_target::<web_sys::HtmlInputElement>(&ev).select(); } />
+                    on:focus=|ev| { event_target::<web_sys::HtmlInputElement>(&ev).select(); } />
                 <div class="dialog-actions">
                     <button class="btn" type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
                     <button id="created-key-done" class="btn btn-primary" type="button" on:click=move |_| open.set(false)>"Done"</button>

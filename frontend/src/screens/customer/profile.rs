@@ -10,7 +10,7 @@ use crate::{
     api::{Api, Role},
     components::{
         dialog::Dialog,
-        form::{Field, FormError, FormState, SubmitButton},
+        form::{Field, FormError, FormState, SubmitButton, looks_like_email},
     },
     format,
     session::Session,
@@ -71,11 +71,11 @@ fn check(change: &ProfileChange) -> Result<(), (&'static str, &'static str)> {
         return Err(("name", "Enter the customer's name."));
     }
     let email = change.email.trim();
-    if !email.is_empty() && (!email.contains('@') || email.contains(' ')) {
+    if !email.is_empty() && (!looks_like_email(email) || email.contains(' ')) {
         return Err(("email", "Enter a valid email address, like name@example.vn."));
     }
     let birthday = change.birthday.trim();
-    if !birthday.is_empty() && !(birthday.len() == 10 && birthday.as_bytes()[4] == b'-') {
+    if !birthday.is_empty() && (birthday.len() != 10 || birthday.as_bytes()[4] != b'-') {
         return Err(("birthday", "Use the date picker (YYYY-MM-DD)."));
     }
     Ok(())

@@ -4,16 +4,14 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate};
 
-use super::{
-    api::{CustomerRef, NewCustomer},
-    phone::check_phone,
-};
+use super::api::{CustomerRef, NewCustomer};
 use crate::{
     api::Api,
     components::{
         dialog::Dialog,
         form::{Field, FormError, FormState, SubmitButton, looks_like_email},
     },
+    phone::check_phone,
 };
 
 /// What the phone field says about a `CONFLICT`.

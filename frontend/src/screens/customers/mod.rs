@@ -12,7 +12,6 @@ use leptos_router::{
 
 mod api;
 mod create;
-mod phone;
 
 use api::{Customer, Filters, Owner, enum_key};
 

@@ -213,7 +213,7 @@ pub fn TransferChart(days: Vec<DayTransfers>) -> impl IntoView {
         .enumerate()
         .map(|(i, (day, bar))| {
             // Labels from the newest day backwards, so today always has one.
-            let label = ((last - i) % label_every == 0).then(|| {
+            let label = (last - i).is_multiple_of(label_every).then(|| {
                 view! {
                     <text class="chart-axis" x=bar.middle y=HEIGHT - 8.0 text-anchor="middle">
                         {short_date(&day.date)}

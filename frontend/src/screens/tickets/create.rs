@@ -11,7 +11,7 @@ use leptos_router::hooks::use_navigate;
 
 use super::{
     api::{NewTicket, PhoneCheck},
-    logic::{Kind, Priority, check_phone, deadline_input, optional},
+    logic::{Kind, Priority, deadline_input, optional},
 };
 use crate::{
     api::{Api, ApiError},
@@ -20,6 +20,7 @@ use crate::{
         dialog::Dialog,
         form::{Field, FormError, FormState, SubmitButton},
     },
+    phone::check_phone,
 };
 
 /// How long the phone lookup waits for the typing to pause.

@@ -427,38 +427,6 @@ fn encode(value: &str) -> String {
 // ---------------------------------------------------------------------------
 // The create form
 
-/// Mobile prefixes after the country code (`3x`, `5x`, `7x`, `8x`, `9x`).
-const MOBILE_FIRST_DIGITS: &[u8] = b"35789";
-
-/// Checks a Vietnamese mobile number typed as `0901234567`, `+84901234567`
-/// or `84901234567` (spaces, dots and dashes allowed); returns why not.
-pub fn check_phone(text: &str) -> Result<(), &'static str> {
-    let compact: String = text.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
-    if compact.is_empty() {
-        return Err("Enter the customer's phone");
-    }
-    let digits = compact.strip_prefix('+').unwrap_or(&compact);
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("Use digits only, like 0901234567 or +84901234567");
-    }
-    let national = if let Some(rest) = digits.strip_prefix("84").filter(|rest| rest.len() == 9) {
-        rest
-    } else if compact.starts_with('+') {
-        return Err("Only Vietnamese numbers (+84 and 9 digits)");
-    } else if let Some(rest) = digits.strip_prefix('0') {
-        rest
-    } else {
-        return Err("Start with 0 or +84, like 0901234567");
-    };
-    if national.len() != 9 {
-        return Err("A mobile number has 10 digits, like 0901234567");
-    }
-    if !MOBILE_FIRST_DIGITS.contains(&national.as_bytes()[0]) {
-        return Err("Not a Vietnamese mobile number (03x, 05x, 07x, 08x, 09x)");
-    }
-    Ok(())
-}
-
 /// Whether `text` is what a `datetime-local` input gives
 /// (`2026-11-22T14:30`, seconds optional).
 pub fn is_local_datetime(text: &str) -> bool {
@@ -685,15 +653,6 @@ mod tests {
         assert!(!list.admits(&facts, None));
         let board = Filters { status: Some(Status::Completed), ..Filters::default() };
         assert!(board.admits(&facts, None), "the board ignores the status filter");
-    }
-
-    #[test]
-    fn phones_are_checked_before_asking_the_server() {
-        assert_eq!(check_phone("0901234567"), Ok(()));
-        assert_eq!(check_phone("+84 90 123 4567"), Ok(()));
-        assert!(check_phone("").is_err());
-        assert!(check_phone("09012").is_err());
-        assert!(check_phone("0201234567").is_err());
     }
 
     #[test]

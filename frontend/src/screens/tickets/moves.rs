@@ -231,13 +231,11 @@ fn idempotency_key() -> String {
     format!("spa-ticket-{}-{random}", js_sys::Date::now() as u64)
 }
 
-/// The checked resolve form: `(amount, lifetime days)`, or the field and
-/// what is wrong with it.
-pub fn check_resolution(
-    kind: Compensation,
-    amount: &str,
-    days: &str,
-) -> Result<(Option<String>, Option<i32>), (&'static str, String)> {
+/// `(amount, lifetime days)`, or the field and what is wrong with it.
+pub type CheckedResolution = Result<(Option<String>, Option<i32>), (&'static str, String)>;
+
+/// The checked resolve form.
+pub fn check_resolution(kind: Compensation, amount: &str, days: &str) -> CheckedResolution {
     if !kind.needs_amount() {
         return Ok((None, None));
     }

@@ -1,5 +1,6 @@
-//! The check of a Vietnamese mobile number before it is sent (the server
-//! has the final word and stores it as E.164).
+//! The check of a Vietnamese mobile number before it is sent, for every
+//! form that takes a phone (the server has the final word and stores it as
+//! E.164).
 
 /// Mobile prefixes after the country code (`3x`, `5x`, `7x`, `8x`, `9x`).
 const MOBILE_FIRST_DIGITS: &[u8] = b"35789";
@@ -9,7 +10,7 @@ const MOBILE_FIRST_DIGITS: &[u8] = b"35789";
 pub fn check_phone(text: &str) -> Result<(), &'static str> {
     let compact: String = text.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
     if compact.is_empty() {
-        return Err("Enter a phone number");
+        return Err("Enter the customer's phone");
     }
     let digits = compact.strip_prefix('+').unwrap_or(&compact);
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -46,7 +47,7 @@ mod tests {
 
     #[test]
     fn wrong_numbers_are_refused_with_a_reason() {
-        assert_eq!(check_phone(""), Err("Enter a phone number"));
+        assert_eq!(check_phone(""), Err("Enter the customer's phone"));
         assert!(check_phone("09012345").is_err(), "too short");
         assert!(check_phone("090123456789").is_err(), "too long");
         assert!(check_phone("0901abc567").unwrap_err().contains("digits"));
