@@ -155,3 +155,38 @@ async fn someone_who_is_not_an_admin_is_kept_out() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_runs_a_job_now_and_clears_a_fraud_flag() {
+    scenario("admin_jobs_flags", |s| async move {
+        let c = s.app.customer("Rửa Tiền", "0905550003").await;
+        for _ in 0..6 {
+            let res = s
+                .app
+                .gql(
+                    "mutation($i: DepositInput!) { deposit(input: $i) { transaction { id } } }",
+                    json!({ "i": { "customerId": c["id"], "amount": "6000000" } }),
+                )
+                .await;
+            assert!(res["errors"].is_null(), "{res}");
+        }
+        s.sign_in_as_admin().await;
+        s.open("/admin/jobs").await;
+        s.wait_text(".job-row[data-job='fraud'] .job-last", "Never").await;
+        s.click(".job-row[data-job='fraud'] .job-run").await;
+        s.wait_text(".job-row[data-job='fraud'] .job-last", "1 customers flagged").await;
+
+        s.open("/admin/flags").await;
+        s.wait_text(".admin-flags", "6 large movements within an hour").await;
+        s.click(".flag-clear").await;
+        s.click_text(".dialog", "Clear flag").await;
+        s.wait_text(".field.has-error .field-error", "Say why").await;
+        s.fill("#clear-flag-reason", "payroll deposits, checked with the bank").await;
+        s.click_text(".dialog", "Clear flag").await;
+        s.wait_gone(".dialog").await;
+        s.wait_text(".list-card", "No open flags").await;
+        let state = s.app.gql("query($id: ID!) { customer(id: $id) { status } }", json!({ "id": c["id"] })).await;
+        assert_eq!(state["data"]["customer"]["status"], "ACTIVE", "{state}");
+    })
+    .await;
+}

@@ -307,6 +307,16 @@ impl FraudFlag {
     async fn customer_id(&self) -> ID {
         ID(self.0.customer_id.to_string())
     }
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<crate::customers::graphql::Customer> {
+        use async_graphql::ErrorExtensions;
+        crate::graphql::loaders::loaders(ctx)
+            .customers
+            .load_one(self.0.customer_id)
+            .await
+            .map_err(crate::graphql::loaders::gql)?
+            .map(crate::customers::graphql::Customer)
+            .ok_or_else(|| crate::error::AppError::NotFound(format!("customer {}", self.0.customer_id)).extend())
+    }
     async fn rule(&self) -> Option<FraudRule> {
         FraudRule::parse(&self.0.rule)
     }

@@ -1,5 +1,6 @@
 //! `/admin` and `/admin/:tab`: staff users and their roles, API keys for
-//! integrators, and the audit log with its hash-chain check. Only an ADMIN
+//! integrators, the audit log with its hash-chain check, the scheduled
+//! jobs (run now) and the open fraud flags (clear with a reason). Only an ADMIN
 //! sees the screen; anyone else is told so (the server refuses them too).
 
 use leptos::prelude::*;
@@ -7,13 +8,16 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 mod api;
 mod audit;
+mod flags;
+mod jobs;
 mod keys;
 mod users;
 
 use crate::{api::Role, session::Session};
 
 /// The tabs: path segment and label. The first is the default.
-const TABS: [(&str, &str); 3] = [("users", "Users"), ("keys", "API keys"), ("audit", "Audit log")];
+const TABS: [(&str, &str); 5] =
+    [("users", "Users"), ("keys", "API keys"), ("audit", "Audit log"), ("jobs", "Jobs"), ("flags", "Fraud flags")];
 
 /// The tab shown for the path segment `segment` (the first when unknown).
 fn tab_of(segment: Option<&str>) -> &'static str {
@@ -45,6 +49,8 @@ pub fn AdminPage() -> impl IntoView {
             {move || match tab.get() {
                 "keys" => view! { <keys::ApiKeys /> }.into_any(),
                 "audit" => view! { <audit::AuditLog /> }.into_any(),
+                "jobs" => view! { <jobs::Jobs /> }.into_any(),
+                "flags" => view! { <flags::Flags /> }.into_any(),
                 _ => view! { <users::Users /> }.into_any(),
             }}
         </Show>

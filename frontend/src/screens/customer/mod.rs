@@ -10,6 +10,9 @@ mod profile;
 mod qr;
 mod wallet;
 
+/// A fraud flag's evidence in words (the admin's flag list says it the same way).
+pub use orders::evidence_text;
+
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
