@@ -144,3 +144,57 @@ dashboard_tests! {
         assert_eq!(code(&anonymous), Some("UNAUTHENTICATED"));
     }
 }
+
+mod period {
+    use chrono::{Duration, SecondsFormat};
+    use crm360::clock::Clock;
+    use serde_json::json;
+
+    use crate::helpers::{code, field};
+
+    const DASHBOARD: &str = "query($f: NaiveDate!, $t: NaiveDate!) { dashboard(from: $f, to: $t) { customersTotal customersNew \
+        orders revenue averageOrderValue clv daily { date orders revenue } walletReal expiringWithin7Days \
+        ticketsOverdue tiers { key count } segments { key count } lifecycle { key count } } }";
+
+    crate::on_both! {
+        async fn the_period_dashboard_adds_up_a_known_dataset(app) {
+            let now = app.clock.now();
+            let today = (now + Duration::hours(7)).date_naive();
+            let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+            let c1 = app.customer("Chị Một", "0906900001").await;
+            let c2 = app.customer("Anh Hai", "0906900002").await;
+            for (customer, amount, when, status) in [
+                (&c1, "100000", now - Duration::days(1), "DELIVERED"),
+                (&c1, "200000", now, "PENDING"),
+                (&c2, "50000", now - Duration::days(1), "CANCELLED"),
+            ] {
+                let res = app.gql("mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } } }",
+                    json!({ "i": { "customerId": customer["id"], "amount": amount, "orderedAt": at(when), "status": status } })).await;
+                assert!(res["errors"].is_null(), "{res}");
+            }
+            let from = today - Duration::days(2);
+            let res = app.gql(DASHBOARD, json!({ "f": from.to_string(), "t": today.to_string() })).await;
+            let d = &res["data"]["dashboard"];
+            assert_eq!((d["customersTotal"].as_i64(), d["customersNew"].as_i64(), d["orders"].as_i64()), (Some(2), Some(2), Some(2)), "{res}");
+            assert_eq!((d["revenue"].as_str(), d["averageOrderValue"].as_str(), d["clv"].as_str()),
+                (Some("300000"), Some("150000"), Some("300000")), "{res}");
+            assert_eq!(d["daily"], json!([
+                { "date": from.to_string(), "orders": 0, "revenue": "0" },
+                { "date": (today - Duration::days(1)).to_string(), "orders": 1, "revenue": "100000" },
+                { "date": today.to_string(), "orders": 1, "revenue": "200000" },
+            ]), "{res}");
+            // Chị Một: R5 F2 M1 → SILVER, POTENTIAL_LOYALIST, ACTIVE; Anh Hai has no order that counts.
+            assert_eq!(d["tiers"], json!([{ "key": "NEW", "count": 1 }, { "key": "SILVER", "count": 1 }]), "{res}");
+            assert_eq!(d["segments"], json!([{ "key": "POTENTIAL_LOYALIST", "count": 1 }]), "{res}");
+            assert_eq!(d["lifecycle"], json!([{ "key": "ACTIVE", "count": 1 }, { "key": "PROSPECT", "count": 1 }]), "{res}");
+
+            let res = app.gql(DASHBOARD, json!({ "f": today.to_string(), "t": from.to_string() })).await;
+            assert_eq!((code(&res), field(&res)), (Some("BAD_USER_INPUT"), Some("to")), "{res}");
+            let res = app.gql(DASHBOARD, json!({ "f": (today - Duration::days(92)).to_string(), "t": today.to_string() })).await;
+            assert_eq!(code(&res), Some("BAD_USER_INPUT"), "{res}");
+            let (_, agent) = app.staff("AGENT").await;
+            let res = app.gql_as(Some(&agent), DASHBOARD, json!({ "f": from.to_string(), "t": today.to_string() })).await;
+            assert_eq!(code(&res), Some("FORBIDDEN"));
+        }
+    }
+}

@@ -377,3 +377,101 @@ impl FraudMutation {
         Ok(FraudFlag(fraud::clear(app(ctx), principal(ctx)?, id, &reason).await.extend()?))
     }
 }
+
+// ---------------------------------------------------------------- dashboard
+
+/// A value and how many customers (or tickets) have it.
+#[derive(async_graphql::SimpleObject)]
+pub struct Bucket {
+    pub key: String,
+    pub count: i64,
+}
+
+fn buckets(list: Vec<(String, i64)>) -> Vec<Bucket> {
+    list.into_iter().map(|(key, count)| Bucket { key, count }).collect()
+}
+
+/// One business-local day of the period.
+#[derive(async_graphql::SimpleObject)]
+pub struct DashboardDay {
+    pub date: NaiveDate,
+    pub orders: i64,
+    pub revenue: Money,
+}
+
+/// The analytics dashboard for a period (see `dashboard`).
+#[derive(async_graphql::SimpleObject)]
+pub struct PeriodDashboard {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub customers_total: i64,
+    /// Customers created in the period.
+    pub customers_new: i64,
+    /// Orders placed in the period that count (not cancelled or returned).
+    pub orders: i64,
+    pub revenue: Money,
+    pub average_order_value: Money,
+    /// Average lifetime spend of the customers with an order.
+    pub clv: Money,
+    /// Orders and revenue per day of the period.
+    pub daily: Vec<DashboardDay>,
+    pub wallet_real: Money,
+    pub wallet_virtual: Money,
+    /// What is left on virtual credits expiring within 7 days.
+    pub expiring_within_7_days: Money,
+    /// Incoming bank transfers of the period, by their status now.
+    pub transfers_linked: i64,
+    pub transfers_pending: i64,
+    /// Tickets by status now.
+    pub tickets_by_status: Vec<Bucket>,
+    pub tickets_overdue: i64,
+    pub tiers: Vec<Bucket>,
+    /// RFM segments (customers with an order).
+    pub segments: Vec<Bucket>,
+    /// Customers per lifecycle stage.
+    pub lifecycle: Vec<Bucket>,
+}
+
+#[derive(Default)]
+pub struct DashboardQuery;
+
+#[Object]
+impl DashboardQuery {
+    /// The analytics dashboard for the business-local days `from` to `to`
+    /// (both included, at most 92; MANAGER). Every figure is computed by
+    /// the database.
+    #[graphql(guard = "RoleGuard::at_least(Role::Manager)")]
+    async fn dashboard(
+        &self,
+        ctx: &Context<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> async_graphql::Result<PeriodDashboard> {
+        let d = super::dashboard::dashboard(app(ctx), from, to).await.extend()?;
+        Ok(PeriodDashboard {
+            from,
+            to,
+            customers_total: d.customers_total,
+            customers_new: d.customers_new,
+            orders: d.orders,
+            revenue: Money(d.revenue),
+            average_order_value: Money(d.average_order_value),
+            clv: Money(d.clv),
+            daily: d
+                .daily
+                .into_iter()
+                .map(|x| DashboardDay { date: x.date, orders: x.orders, revenue: Money(x.revenue) })
+                .collect(),
+            wallet_real: Money(d.wallet_real),
+            wallet_virtual: Money(d.wallet_virtual),
+            expiring_within_7_days: Money(d.expiring_7_days),
+            transfers_linked: d.transfers_linked,
+            transfers_pending: d.transfers_pending,
+            tickets_by_status: buckets(d.tickets_by_status),
+            tickets_overdue: d.tickets_overdue,
+            tiers: buckets(d.tiers),
+            segments: buckets(d.segments),
+            lifecycle: buckets(d.lifecycle),
+        })
+    }
+}

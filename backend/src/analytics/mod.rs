@@ -3,6 +3,7 @@
 //! figures they move ([`kpis::snapshot`]); the other dashboard queries,
 //! RFM and the derived customer fields come with the analytics issue.
 
+pub mod dashboard;
 pub mod fraud;
 pub mod graphql;
 pub mod kpis;

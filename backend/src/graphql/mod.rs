@@ -28,6 +28,7 @@ pub struct Query(
     crate::analytics::graphql::AnalyticsQuery,
     crate::analytics::graphql::RfmQuery,
     crate::analytics::graphql::FraudQuery,
+    crate::analytics::graphql::DashboardQuery,
     crate::jobs::graphql::JobQuery,
 );
 
