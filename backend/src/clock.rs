@@ -47,3 +47,14 @@ impl Clock for ManualClock {
 
 /// The clock shared by the application.
 pub type SharedClock = Arc<dyn Clock>;
+
+/// The UTC instant the business-local `day` starts (the earlier one when a
+/// DST change repeats midnight; an error if a time zone skips it).
+pub fn day_start(tz: chrono_tz::Tz, day: chrono::NaiveDate) -> crate::error::AppResult<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let midnight = day.and_hms_opt(0, 0, 0).ok_or_else(|| anyhow::anyhow!("midnight exists"))?;
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| crate::error::AppError::Internal(anyhow::anyhow!("{day} has no midnight in {tz}")))
+}

@@ -14,10 +14,10 @@ use sea_orm::{
     QueryTrait,
 };
 
-use super::kpis::day_start;
 use crate::app::AppCtx;
 use crate::bank::TransferStatus;
 use crate::bank::model::bank_transfer;
+use crate::clock::day_start;
 use crate::customers::model::customer;
 use crate::error::{AppError, AppResult};
 use crate::orders::OrderStatus;

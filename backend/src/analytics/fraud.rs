@@ -286,12 +286,11 @@ async fn raise(
     let data = json!({ "flagId": f.id, "rule": rule.as_str(), "evidence": evidence });
     crate::activities::service::record(tx.db(), customer_id, "customer.flagged", summary, data.clone(), actor, now)
         .await?;
-    let view = |c: &customer::Model| json!({ "tier": c.tier.to_value(), "status": c.status.to_value() });
     audit::record(
         &tx,
         actor,
         now,
-        Change::on("customer.flag", "customer", customer_id).before(view(&c)).after(view(&after)),
+        Change::on("customer.flag", "customer", customer_id).before(standing(&c)).after(standing(&after)),
     )
     .await?;
     let mut ev = DomainEvent::new("customer.flagged", "customer", customer_id, &actor.actor(), now);
@@ -301,6 +300,11 @@ async fn raise(
     tx.publish(ev);
     tx.commit().await?;
     Ok(true)
+}
+
+/// What the audit log records of a flagged customer.
+fn standing(c: &customer::Model) -> Value {
+    json!({ "tier": c.tier.to_value(), "status": c.status.to_value() })
 }
 
 /// Clears a flag with a reason (MANAGER). The last open flag cleared puts
@@ -355,12 +359,11 @@ pub async fn clear(ctx: &AppCtx, actor: &Principal, flag_id: i64, reason: &str) 
     let summary = format!("Flag {} cleared: {reason}", f.rule);
     let data = json!({ "flagId": f.id, "rule": f.rule, "reason": reason });
     crate::activities::service::record(tx.db(), c.id, "customer.flag_cleared", summary, data, actor, now).await?;
-    let view = |c: &customer::Model| json!({ "tier": c.tier.to_value(), "status": c.status.to_value() });
     audit::record(
         &tx,
         actor,
         now,
-        Change::on("customer.flag_clear", "customer", c.id).before(view(&c)).after(view(&after)),
+        Change::on("customer.flag_clear", "customer", c.id).before(standing(&c)).after(standing(&after)),
     )
     .await?;
     tx.commit().await?;

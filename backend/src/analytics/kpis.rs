@@ -4,7 +4,7 @@
 //! transfers waiting for a person (PENDING, UNLINKED) are everyone's work,
 //! as in the transfer list.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect};
 
@@ -12,8 +12,9 @@ use crate::app::AppCtx;
 use crate::auth::Principal;
 use crate::bank::TransferStatus;
 use crate::bank::service::{self as bank, TransferFilter};
+use crate::clock::day_start;
 use crate::customers::model::customer;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::tickets::model::TicketStatus;
 use crate::tickets::service::{self as tickets, TicketListQuery};
 use crate::wallets::model::wallet;
@@ -42,15 +43,6 @@ pub struct KpiSnapshot {
     pub pending_transfers: i64,
     /// Bank transfers unlinked from their customer, waiting again.
     pub unlinked_transfers: i64,
-}
-
-/// The UTC instant the business-local `day` starts.
-pub fn day_start(tz: chrono_tz::Tz, day: NaiveDate) -> AppResult<DateTime<Utc>> {
-    let midnight = day.and_hms_opt(0, 0, 0).ok_or_else(|| anyhow::anyhow!("midnight exists"))?;
-    tz.from_local_datetime(&midnight)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{day} has no midnight in {tz}")))
 }
 
 #[derive(FromQueryResult)]
@@ -117,6 +109,8 @@ pub async fn snapshot(ctx: &AppCtx, actor: &Principal) -> AppResult<KpiSnapshot>
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
 
     #[test]

@@ -19,7 +19,7 @@
 //!   **before** the write transaction begins: that call opens its own, and
 //!   SQLite allows one writer at a time.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -33,6 +33,7 @@ use super::sepay::Incoming;
 use crate::app::AppCtx;
 use crate::audit::service::{self as audit, Change};
 use crate::auth::Principal;
+use crate::clock::day_start;
 use crate::customers::model::customer;
 use crate::customers::{self, phone};
 use crate::db::Tx;
@@ -542,14 +543,6 @@ pub async fn stats(ctx: &AppCtx, actor: &Principal, from: NaiveDate, to: NaiveDa
     Ok(group_by_day(ctx.tz, from, days, &rows))
 }
 
-fn day_start(tz: chrono_tz::Tz, day: NaiveDate) -> AppResult<DateTime<Utc>> {
-    let midnight = day.and_hms_opt(0, 0, 0).ok_or_else(|| anyhow::anyhow!("midnight exists"))?;
-    tz.from_local_datetime(&midnight)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| AppError::bad_input("from", "this day does not exist in the business time zone"))
-}
-
 /// Sums `rows` into one entry per local day from `from`, `days` long.
 fn group_by_day(
     tz: chrono_tz::Tz,
@@ -575,6 +568,8 @@ fn group_by_day(
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
 
     #[test]
