@@ -48,13 +48,14 @@ impl Clock for ManualClock {
 /// The clock shared by the application.
 pub type SharedClock = Arc<dyn Clock>;
 
-/// The UTC instant the business-local `day` starts (the earlier one when a
-/// DST change repeats midnight; an error if a time zone skips it).
+/// The UTC instant the business-local `day` starts: midnight (the earlier
+/// one when a DST change repeats it), or the first whole hour after it
+/// when a DST change skips midnight.
 pub fn day_start(tz: chrono_tz::Tz, day: chrono::NaiveDate) -> crate::error::AppResult<DateTime<Utc>> {
     use chrono::TimeZone;
-    let midnight = day.and_hms_opt(0, 0, 0).ok_or_else(|| anyhow::anyhow!("midnight exists"))?;
-    tz.from_local_datetime(&midnight)
-        .earliest()
+    (0..4)
+        .filter_map(|h| day.and_hms_opt(h, 0, 0))
+        .find_map(|t| tz.from_local_datetime(&t).earliest())
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| crate::error::AppError::Internal(anyhow::anyhow!("{day} has no midnight in {tz}")))
+        .ok_or_else(|| crate::error::AppError::Internal(anyhow::anyhow!("{day} has no start in {tz}")))
 }

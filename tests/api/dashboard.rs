@@ -196,5 +196,68 @@ mod period {
             let res = app.gql_as(Some(&agent), DASHBOARD, json!({ "f": from.to_string(), "t": today.to_string() })).await;
             assert_eq!(code(&res), Some("FORBIDDEN"));
         }
+
+        async fn the_period_dashboard_sums_wallets_tickets_and_agents_in_a_chosen_time_zone(app) {
+            use chrono::TimeZone;
+            let now = app.clock.now();
+            let today = (now + Duration::hours(7)).date_naive();
+            let c = app.customer("Chị Ba", "0906900003").await;
+            let cid = c["id"].as_str().unwrap().to_owned();
+            for (op, input) in [
+                ("deposit", json!({ "customerId": cid, "amount": "100000", "source": "MANUAL" })),
+                ("withdraw", json!({ "customerId": cid, "amount": "30000", "note": "Mua hàng" })),
+                ("issueVirtualCredit", json!({ "customerId": cid, "amount": "20000", "reason": "Bù", "lifetimeDays": 3 })),
+            ] {
+                let res = crate::wallets::wallet_op(&app, &app.token(), op, input).await;
+                assert!(res["errors"].is_null(), "{op}: {res}");
+            }
+            // An order at 00:00 business time today: yesterday in UTC.
+            let midnight = chrono::FixedOffset::east_opt(7 * 3600).unwrap()
+                .from_local_datetime(&today.and_hms_opt(0, 0, 0).unwrap()).unwrap().with_timezone(&chrono::Utc);
+            let res = app.gql("mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } } }",
+                json!({ "i": { "customerId": cid, "amount": "70000",
+                    "orderedAt": midnight.to_rfc3339_opts(SecondsFormat::Secs, true), "status": "DELIVERED" } })).await;
+            assert!(res["errors"].is_null(), "{res}");
+
+            // One ticket completed two hours after it was opened, one left open; both the agent's.
+            let (agent_id, _) = app.staff("AGENT").await;
+            let done = crate::tickets::ticket_in(&app, &cid, "BOOM", "WAITING_CARRIER").await;
+            let open = crate::tickets::ticket_in(&app, &cid, "SUPPORT", "IN_PROGRESS").await;
+            for t in [&done, &open] {
+                let res = app.gql("mutation($id: ID!, $a: ID) { assignTicket(id: $id, assigneeId: $a) { id } }",
+                    json!({ "id": t["id"], "a": agent_id })).await;
+                assert!(res["errors"].is_null(), "{res}");
+            }
+            app.advance(Duration::hours(2)).await;
+            let res = crate::tickets::move_as(&app, &app.token(), done["id"].as_str().unwrap(), "COMPLETED").await;
+            assert!(res["errors"].is_null(), "{res}");
+
+            const Q: &str = "query($f: NaiveDate!, $t: NaiveDate!, $z: String) { dashboard(from: $f, to: $t, timeZone: $z) { \
+                timeZone daily { date orders revenue } walletDaily { date deposited withdrawn creditsIssued creditsExpired corrections } \
+                resolutionByType { type completed averageSeconds } agents { userId completed averageResolutionSeconds open overdue } } }";
+            let yesterday = today - Duration::days(1);
+            let (f, t) = (yesterday.to_string(), (today + Duration::days(1)).to_string());
+            let res = app.gql(Q, json!({ "f": f, "t": t })).await;
+            let d = &res["data"]["dashboard"];
+            assert_eq!(d["timeZone"], "Asia/Ho_Chi_Minh", "{res}");
+            let wallet_today = d["walletDaily"].as_array().unwrap().iter()
+                .find(|w| w["date"] == today.to_string()).cloned().unwrap_or_default();
+            assert_eq!(wallet_today, json!({ "date": today.to_string(), "deposited": "100000", "withdrawn": "30000",
+                "creditsIssued": "20000", "creditsExpired": "0", "corrections": "0" }), "{res}");
+            let orders: Vec<i64> = d["daily"].as_array().unwrap().iter().map(|x| x["orders"].as_i64().unwrap()).collect();
+            assert_eq!(orders, vec![0, 1, 0], "business time: the order is today's: {res}");
+            assert_eq!(d["resolutionByType"], json!([{ "type": "BOOM", "completed": 1, "averageSeconds": 7200 }]), "{res}");
+            assert_eq!(d["agents"], json!([{ "userId": agent_id, "completed": 1, "averageResolutionSeconds": 7200,
+                "open": 1, "overdue": 0 }]), "{res}");
+
+            let res = app.gql(Q, json!({ "f": f, "t": t, "z": "UTC" })).await;
+            let d = &res["data"]["dashboard"];
+            assert_eq!(d["timeZone"], "UTC", "{res}");
+            let orders: Vec<i64> = d["daily"].as_array().unwrap().iter().map(|x| x["orders"].as_i64().unwrap()).collect();
+            assert_eq!(orders, vec![1, 0, 0], "in UTC the order is yesterday's: {res}");
+
+            let res = app.gql(Q, json!({ "f": f, "t": t, "z": "Mars/Olympus" })).await;
+            assert_eq!((code(&res), field(&res)), (Some("BAD_USER_INPUT"), Some("timeZone")), "{res}");
+        }
     }
 }

@@ -37,7 +37,7 @@ async fn create(app: &TestApp, input: Value) -> Value {
     res["data"]["createTicket"]["ticket"].clone()
 }
 
-async fn move_as(app: &TestApp, token: &str, id: &str, to: &str) -> Value {
+pub(crate) async fn move_as(app: &TestApp, token: &str, id: &str, to: &str) -> Value {
     app.gql_as(
         Some(token),
         &format!("mutation($id: ID!, $to: TicketStatus!) {{ transitionTicket(id: $id, to: $to) {{ {TICKET} }} }}"),

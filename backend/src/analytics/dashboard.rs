@@ -15,6 +15,7 @@ use sea_orm::{
 };
 
 use crate::app::AppCtx;
+use crate::auth::model::user;
 use crate::bank::TransferStatus;
 use crate::bank::model::bank_transfer;
 use crate::clock::day_start;
@@ -22,8 +23,8 @@ use crate::customers::model::customer;
 use crate::error::{AppError, AppResult};
 use crate::orders::OrderStatus;
 use crate::orders::model::order;
-use crate::tickets::model::{TicketStatus, ticket};
-use crate::wallets::model::{credit, wallet};
+use crate::tickets::model::{TicketStatus, TicketType, ticket};
+use crate::wallets::model::{TransactionType, credit, transaction, wallet};
 
 /// The longest period the daily series covers.
 pub const MAX_DAYS: i64 = 92;
@@ -59,6 +60,47 @@ pub struct Dashboard {
     pub tiers: Vec<(String, i64)>,
     pub segments: Vec<(String, i64)>,
     pub lifecycle: Vec<(String, i64)>,
+    /// Money moved per day of the period, by ledger type.
+    pub wallet_daily: Vec<WalletDay>,
+    /// Tickets completed in the period, by type.
+    pub resolution_by_type: Vec<TypeResolution>,
+    /// Per assignee: what they completed in the period and hold now.
+    pub agents: Vec<AgentFigures>,
+}
+
+/// One day of ledger movements (minor units; points types left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WalletDay {
+    pub date: NaiveDate,
+    pub deposited: i64,
+    pub withdrawn: i64,
+    pub credits_issued: i64,
+    pub credits_expired: i64,
+    /// Adjustments (signed) and reversals (as negative).
+    pub corrections: i64,
+}
+
+/// Tickets of one type completed in the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeResolution {
+    pub kind: TicketType,
+    pub completed: i64,
+    /// Whole seconds from creation to completion, on average.
+    pub average_seconds: i64,
+}
+
+/// One assignee's figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentFigures {
+    pub user_id: i64,
+    pub name: String,
+    /// Tickets completed in the period.
+    pub completed: i64,
+    pub average_resolution_seconds: Option<i64>,
+    pub average_first_response_seconds: Option<i64>,
+    /// Open tickets assigned now, and how many of them are overdue.
+    pub open: i64,
+    pub overdue: i64,
 }
 
 #[derive(FromQueryResult)]
@@ -82,8 +124,9 @@ async fn distribution(ctx: &AppCtx, column: customer::Column) -> AppResult<Vec<(
     Ok(rows.into_iter().filter_map(|(v, n)| v.map(|v| (v, n))).collect())
 }
 
-/// The figures for the business-local days `from` to `to` (both included).
-pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate) -> AppResult<Dashboard> {
+/// The figures for the days `from` to `to` (both included) of time zone
+/// `tz` (usually the business time zone, `ctx.tz`).
+pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate, tz: chrono_tz::Tz) -> AppResult<Dashboard> {
     if to < from {
         return Err(AppError::bad_input("to", "must not be before from"));
     }
@@ -92,7 +135,7 @@ pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate) -> AppResul
         return Err(AppError::bad_input("to", format!("at most {MAX_DAYS} days at once")));
     }
     let bounds: Vec<DateTime<Utc>> =
-        (0..=days).map(|i| day_start(ctx.tz, from + Duration::days(i))).collect::<AppResult<_>>()?;
+        (0..=days).map(|i| day_start(tz, from + Duration::days(i))).collect::<AppResult<_>>()?;
     let (start, end) = (bounds[0], bounds[days as usize]);
     let db = ctx.db.conn();
     let mut d = Dashboard {
@@ -203,8 +246,160 @@ pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate) -> AppResul
         .count(db)
         .await? as i64;
 
+    d.wallet_daily = wallet_daily(ctx, from, &bounds).await?;
+    d.resolution_by_type = resolution_by_type(ctx, start, end).await?;
+    d.agents = agents(ctx, start, end, now).await?;
     d.tiers = distribution(ctx, customer::Column::Tier).await?;
     d.segments = distribution(ctx, customer::Column::RfmSegment).await?;
     d.lifecycle = distribution(ctx, customer::Column::LifecycleStage).await?;
     Ok(d)
+}
+
+/// Ledger sums per type and day: one scan of the period's rows, grouped by
+/// type, one `SUM(CASE …)` column per day.
+async fn wallet_daily(ctx: &AppCtx, from: NaiveDate, bounds: &[DateTime<Utc>]) -> AppResult<Vec<WalletDay>> {
+    use transaction::Column as X;
+    let days = bounds.len() - 1;
+    let db = ctx.db.conn();
+    let mut q = transaction::Entity::find()
+        .select_only()
+        .column(X::Kind)
+        .filter(X::CreatedAt.gte(bounds[0]))
+        .filter(X::CreatedAt.lt(bounds[days]))
+        .group_by(X::Kind);
+    for i in 0..days {
+        let within = X::CreatedAt.gte(bounds[i]).and(X::CreatedAt.lt(bounds[i + 1]));
+        q = q.column_as(
+            Expr::expr(Expr::case(within, Expr::col(X::Amount)).finally(0)).sum().cast_as("BIGINT"),
+            format!("d{i}"),
+        );
+    }
+    let mut out: Vec<WalletDay> =
+        (0..days).map(|i| WalletDay { date: from + Duration::days(i as i64), ..WalletDay::default() }).collect();
+    for row in db.query_all_raw(q.build(db.get_database_backend())).await? {
+        let kind: TransactionType = row.try_get("", "kind")?;
+        for (i, day) in out.iter_mut().enumerate() {
+            let v = row.try_get::<Option<i64>>("", &format!("d{i}"))?.unwrap_or(0);
+            match kind {
+                TransactionType::Deposit => day.deposited += v,
+                TransactionType::Withdraw => day.withdrawn += v,
+                TransactionType::CreditIssued => day.credits_issued += v,
+                TransactionType::CreditExpired => day.credits_expired += v,
+                TransactionType::Adjustment => day.corrections += v,
+                TransactionType::Reversal => day.corrections -= v,
+                TransactionType::PointsEarned | TransactionType::PointsRedeemed => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Integer average, `None` over nothing.
+fn average(sum: Option<i64>, n: i64) -> Option<i64> {
+    (n > 0).then(|| sum.unwrap_or(0) / n)
+}
+
+/// Tickets completed in `[start, end)`, by type, with their average time.
+async fn resolution_by_type(ctx: &AppCtx, start: DateTime<Utc>, end: DateTime<Utc>) -> AppResult<Vec<TypeResolution>> {
+    use ticket::Column as T;
+    let mut rows: Vec<(TicketType, i64, Option<i64>)> = ticket::Entity::find()
+        .select_only()
+        .column(T::Kind)
+        .column_as(Expr::col(T::Id).count(), "n")
+        .column_as(Expr::col(T::ResolutionSeconds).sum().cast_as("BIGINT"), "s")
+        .filter(T::CompletedAt.gte(start))
+        .filter(T::CompletedAt.lt(end))
+        .filter(T::ResolutionSeconds.is_not_null())
+        .group_by(T::Kind)
+        .into_tuple()
+        .all(ctx.db.conn())
+        .await?;
+    rows.sort_by_key(|(k, ..)| *k as u8);
+    Ok(rows
+        .into_iter()
+        .map(|(kind, completed, sum)| TypeResolution {
+            kind,
+            completed,
+            average_seconds: average(sum, completed).unwrap_or(0),
+        })
+        .collect())
+}
+
+#[derive(FromQueryResult)]
+struct AgentDone {
+    assignee_id: i64,
+    n: i64,
+    resolution: Option<i64>,
+    responded: i64,
+    first_response: Option<i64>,
+}
+
+/// Per assignee: completed in `[start, end)` with average times, and what
+/// they hold open now. Two grouped scans; names read for those users only.
+async fn agents(
+    ctx: &AppCtx,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<AgentFigures>> {
+    use ticket::Column as T;
+    let db = ctx.db.conn();
+    let done = ticket::Entity::find()
+        .select_only()
+        .column(T::AssigneeId)
+        .column_as(Expr::col(T::Id).count(), "n")
+        .column_as(Expr::col(T::ResolutionSeconds).sum().cast_as("BIGINT"), "resolution")
+        .column_as(Expr::col(T::FirstResponseSeconds).count(), "responded")
+        .column_as(Expr::col(T::FirstResponseSeconds).sum().cast_as("BIGINT"), "first_response")
+        .filter(T::AssigneeId.is_not_null())
+        .filter(T::CompletedAt.gte(start))
+        .filter(T::CompletedAt.lt(end))
+        .group_by(T::AssigneeId)
+        .into_model::<AgentDone>()
+        .all(db)
+        .await?;
+    let overdue = T::CarrierDeadline.lt(now);
+    let open: Vec<(i64, i64, Option<i64>)> = ticket::Entity::find()
+        .select_only()
+        .column(T::AssigneeId)
+        .column_as(Expr::col(T::Id).count(), "n")
+        .column_as(Expr::expr(Expr::case(overdue, 1).finally(0)).sum().cast_as("BIGINT"), "late")
+        .filter(T::AssigneeId.is_not_null())
+        .filter(T::Status.is_in(TicketStatus::OPEN))
+        .group_by(T::AssigneeId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_user: std::collections::BTreeMap<i64, AgentFigures> = std::collections::BTreeMap::new();
+    for r in done {
+        let a = by_user.entry(r.assignee_id).or_default();
+        a.completed = r.n;
+        a.average_resolution_seconds = average(r.resolution, r.n);
+        a.average_first_response_seconds = average(r.first_response, r.responded);
+    }
+    for (id, n, late) in open {
+        let a = by_user.entry(id).or_default();
+        a.open = n;
+        a.overdue = late.unwrap_or(0);
+    }
+    let names: std::collections::HashMap<i64, String> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Name)
+        .filter(user::Column::Id.is_in(by_user.keys().copied()))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut out: Vec<AgentFigures> = by_user
+        .into_iter()
+        .map(|(id, mut a)| {
+            a.user_id = id;
+            a.name = names.get(&id).cloned().unwrap_or_default();
+            a
+        })
+        .collect();
+    out.sort_by(|a, b| b.completed.cmp(&a.completed).then(b.open.cmp(&a.open)).then(a.name.cmp(&b.name)));
+    Ok(out)
 }
