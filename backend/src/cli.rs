@@ -10,6 +10,7 @@ use crate::app::{AppCtx, Application};
 use crate::auth::{Principal, Role};
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::imports::ImportKind;
 
 /// crm360: a customer-360 CRM server.
 #[derive(Debug, Parser)]
@@ -69,13 +70,6 @@ pub enum Command {
     },
 }
 
-/// What `import` reads.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ImportKind {
-    Customers,
-    Orders,
-}
-
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
@@ -102,10 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { what, file, report } => {
             let ctx = connect().await?;
             ctx.db.migrate().await?;
-            let summary = match what {
-                ImportKind::Customers => crate::imports::customers::import(&ctx, &file, report, true).await?,
-                ImportKind::Orders => crate::imports::orders::import(&ctx, &file, report, true).await?,
-            };
+            let summary = crate::imports::file(&ctx, what, &file, report, true).await?;
             println!(
                 "import: {} rows, {} created, {} already there, {} skipped",
                 summary.rows,

@@ -44,6 +44,7 @@ pub struct Mutation(
     crate::analytics::graphql::RfmMutation,
     crate::analytics::graphql::FraudMutation,
     crate::jobs::graphql::JobMutation,
+    crate::imports::graphql::ImportMutation,
 );
 
 /// Every subscription, by domain.

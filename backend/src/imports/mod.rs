@@ -1,5 +1,6 @@
-//! CSV import from the command line: `crm360 import customers --file F`
-//! and `crm360 import orders --file F`.
+//! CSV import of customers and orders: from the command line
+//! (`crm360 import customers --file F`, `crm360 import orders --file F`)
+//! and through the API (`importCsv`, which the SPA calls chunk by chunk).
 //!
 //! Each row goes through the same service as the API (validation,
 //! idempotency, audit, events) in its own transaction. A bad row is
@@ -16,9 +17,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::error::AppError;
+use crate::app::AppCtx;
+use crate::auth::Principal;
+use crate::error::{AppError, AppResult};
 
 pub mod customers;
+pub mod graphql;
 pub mod orders;
 
 /// What became of one row.
@@ -74,54 +78,130 @@ pub fn refuse(column: &str, message: impl Into<String>) -> Refusal {
 
 /// Turns a service error about a row into a refusal, naming the CSV column
 /// with `column_of` (which gets the last part of the service's field, such
-/// as `orderedAt`); `None` for errors that are not about the row (database
-/// down), which stop the import.
-pub fn refusal(error: AppError, column_of: fn(&str) -> String) -> Option<Refusal> {
+/// as `orderedAt`); errors that are not about the row (database down) come
+/// back as they are and stop the import.
+pub fn refusal(error: AppError, column_of: fn(&str) -> String) -> Result<Refusal, AppError> {
     let field = |f: &str| column_of(f.rsplit('.').next().unwrap_or(f));
     match error {
-        AppError::BadInput { field: f, message } => Some((Some(field(&f)), message)),
-        AppError::Conflict { field: f, message } => Some((f.as_deref().map(field), message)),
-        AppError::NotFound(what) => Some((None, format!("{what} not found"))),
-        AppError::Forbidden(message) | AppError::Unauthenticated(message) => Some((None, message)),
+        AppError::BadInput { field: f, message } => Ok((Some(field(&f)), message)),
+        AppError::Conflict { field: f, message } => Ok((f.as_deref().map(field), message)),
+        AppError::NotFound(what) => Ok((None, format!("{what} not found"))),
+        AppError::Forbidden(message) | AppError::Unauthenticated(message) => Ok((None, message)),
         AppError::InvalidTransition { from, to } => {
-            Some((Some("status".into()), format!("cannot move from {from} to {to}")))
+            Ok((Some("status".into()), format!("cannot move from {from} to {to}")))
         }
-        _ => None,
+        other => Err(other),
     }
 }
 
-/// Reads `path` and hands each row to `handle`; see the module docs.
-/// `required` columns must be in the header.
-pub async fn run<F, Fut>(
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, async_graphql::Enum)]
+pub enum ImportKind {
+    Customers,
+    Orders,
+}
+
+impl ImportKind {
+    /// The columns the header must have.
+    fn required(self) -> &'static [&'static str] {
+        match self {
+            Self::Customers => customers::REQUIRED,
+            Self::Orders => orders::REQUIRED,
+        }
+    }
+
+    /// Imports one row as `actor`.
+    async fn row(self, ctx: &AppCtx, actor: &Principal, row: Row) -> AppResult<Result<Outcome, Refusal>> {
+        match self {
+            Self::Customers => customers::row(ctx, actor, row).await,
+            Self::Orders => orders::row(ctx, actor, row).await,
+        }
+    }
+}
+
+/// Imports CSV text as `actor` (the API's import, one chunk of a file at a
+/// time); `first_line` is the line of the text's first data row in the
+/// whole file, so errors name the file's lines.
+pub async fn text(ctx: &AppCtx, actor: &Principal, kind: ImportKind, csv: &str, first_line: u64) -> AppResult<Summary> {
+    let mut summary = rows(csv.as_bytes(), kind.required(), |row| kind.row(ctx, actor, row), |_, _| {}).await?;
+    for e in &mut summary.errors {
+        e.line = e.line + first_line.max(2) - 2;
+    }
+    Ok(summary)
+}
+
+/// Imports the file `path` as the system, with a progress bar when
+/// `progress`; see the module docs.
+pub async fn file(
+    ctx: &AppCtx,
+    kind: ImportKind,
     path: &Path,
     report: Option<PathBuf>,
     progress: bool,
+) -> anyhow::Result<Summary> {
+    let size = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
+    let input = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let bar = if progress { ProgressBar::new(size) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({msg}, eta {eta})")?
+            .progress_chars("=> "),
+    );
+    let system = Principal::system();
+    let mut summary = rows(
+        std::io::BufReader::new(input),
+        kind.required(),
+        |row| kind.row(ctx, &system, row),
+        |byte, s| {
+            bar.set_position(byte);
+            bar.set_message(format!("{} rows, {} errors", s.rows, s.errors.len()));
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    bar.finish_and_clear();
+    if !summary.errors.is_empty() {
+        let out = report.unwrap_or_else(|| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(".errors.csv");
+            PathBuf::from(name)
+        });
+        let mut w = csv::Writer::from_path(&out).with_context(|| format!("writing {}", out.display()))?;
+        w.write_record(["line", "column", "message"])?;
+        for e in &summary.errors {
+            w.write_record([e.line.to_string(), e.column.clone().unwrap_or_default(), e.message.clone()])?;
+        }
+        w.flush()?;
+        summary.report = Some(out);
+    }
+    Ok(summary)
+}
+
+/// Reads CSV from `input` and hands each row to `handle`, calling
+/// `progress` with the bytes read after each row. `required` columns must
+/// be in the header (`BAD_USER_INPUT` on `csv` otherwise). A row `handle`
+/// refuses, or one that cannot be read, is recorded and skipped; an error
+/// from `handle` stops the import.
+async fn rows<R, F, Fut>(
+    input: R,
     required: &[&str],
     mut handle: F,
-) -> anyhow::Result<Summary>
+    mut progress: impl FnMut(u64, &Summary),
+) -> AppResult<Summary>
 where
+    R: std::io::Read,
     F: FnMut(Row) -> Fut,
-    Fut: Future<Output = anyhow::Result<Result<Outcome, Refusal>>>,
+    Fut: Future<Output = AppResult<Result<Outcome, Refusal>>>,
 {
-    let size = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let headers = reader.headers().with_context(|| format!("reading the header of {}", path.display()))?.clone();
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers = reader.headers().map_err(|e| AppError::bad_input("csv", format!("unreadable header: {e}")))?.clone();
     let headers = std::sync::Arc::new(csv::StringRecord::from(
         headers.iter().map(|h| h.trim_start_matches('\u{feff}')).collect::<Vec<_>>(),
     ));
     let missing: Vec<&str> =
         required.iter().copied().filter(|r| !headers.iter().any(|h| h.trim().eq_ignore_ascii_case(r))).collect();
     if !missing.is_empty() {
-        anyhow::bail!("{} lacks the column(s) {}", path.display(), missing.join(", "));
+        return Err(AppError::bad_input("csv", format!("the header lacks the column(s) {}", missing.join(", "))));
     }
-    let bar = if progress { ProgressBar::new(size) } else { ProgressBar::hidden() };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({msg}, eta {eta})")?
-            .progress_chars("=> "),
-    );
     let mut summary = Summary::default();
     let mut record = csv::StringRecord::new();
     loop {
@@ -143,23 +223,7 @@ where
             Ok(Outcome::Existing) => summary.existing += 1,
             Err((column, message)) => summary.errors.push(RowError { line, column, message }),
         }
-        bar.set_position(reader.position().byte());
-        bar.set_message(format!("{} rows, {} errors", summary.rows, summary.errors.len()));
-    }
-    bar.finish_and_clear();
-    if !summary.errors.is_empty() {
-        let out = report.unwrap_or_else(|| {
-            let mut name = path.as_os_str().to_owned();
-            name.push(".errors.csv");
-            PathBuf::from(name)
-        });
-        let mut w = csv::Writer::from_path(&out).with_context(|| format!("writing {}", out.display()))?;
-        w.write_record(["line", "column", "message"])?;
-        for e in &summary.errors {
-            w.write_record([e.line.to_string(), e.column.clone().unwrap_or_default(), e.message.clone()])?;
-        }
-        w.flush()?;
-        summary.report = Some(out);
+        progress(reader.position().byte(), &summary);
     }
     Ok(summary)
 }
@@ -175,6 +239,6 @@ mod tests {
         assert_eq!(r, (Some("ordered_at".into()), "in the future".into()));
         let r = refusal(AppError::bad_input("row.items.0.quantity", "1 or more"), snake).unwrap();
         assert_eq!(r.0.as_deref(), Some("quantity"));
-        assert!(refusal(AppError::Internal(anyhow::anyhow!("db down")), snake).is_none());
+        assert!(refusal(AppError::Internal(anyhow::anyhow!("db down")), snake).is_err());
     }
 }

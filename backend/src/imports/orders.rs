@@ -1,4 +1,5 @@
-//! `crm360 import orders --file orders.csv`
+//! Orders from CSV (`crm360 import orders --file orders.csv`,
+//! `importCsv(kind: ORDERS)`).
 //!
 //! One row is one order. Columns (header names, any order, any case):
 //! `external_id` and `phone` (required), `customer_name` (for a phone not
@@ -10,14 +11,13 @@
 //! An `external_id` already imported counts as existing and changes
 //! nothing.
 
-use std::path::{Path, PathBuf};
-
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ActiveEnum;
 
-use super::{Outcome, Summary, refusal, refuse};
+use super::{Outcome, Refusal, Row, refusal, refuse};
 use crate::app::AppCtx;
 use crate::auth::Principal;
+use crate::error::AppResult;
 use crate::money::Money;
 use crate::orders::service::{self as orders, NewItem, NewOrder, OrderCustomer};
 use crate::orders::{OrderChannel, OrderStatus};
@@ -43,76 +43,66 @@ fn date_time(ctx: &AppCtx, text: &str) -> Option<DateTime<Utc>> {
     day.and_hms_opt(0, 0, 0)?.and_local_timezone(ctx.tz).earliest().map(|t| t.with_timezone(&Utc))
 }
 
-/// Imports the orders of `path`.
-pub async fn import(ctx: &AppCtx, path: &Path, report: Option<PathBuf>, progress: bool) -> anyhow::Result<Summary> {
-    let system = Principal::system();
+/// The columns the header must have.
+pub const REQUIRED: &[&str] = &["external_id", "phone"];
+
+/// The order a row describes.
+fn parse(ctx: &AppCtx, row: &Row) -> Result<NewOrder, Refusal> {
     let decimals = ctx.config.currency_decimals;
-    super::run(path, report, progress, &["external_id", "phone"], |row| {
-        let system = &system;
-        async move {
-            let money = |column: &str| match row.get(column) {
-                None => Ok(None),
-                Some(t) => Money::parse(&t, decimals).map(Some).map_err(|e| refuse(column, e)),
-            };
-            let parsed = (|| {
-                let Some(external_id) = row.get("external_id") else {
-                    return Err(refuse("external_id", "an external id is required"));
-                };
-                let Some(phone) = row.get("phone") else { return Err(refuse("phone", "a phone is required")) };
-                let ordered_at = match row.get("ordered_at") {
-                    None => None,
-                    Some(t) => Some(date_time(ctx, &t).ok_or_else(|| refuse("ordered_at", "a date like 2026-11-21"))?),
-                };
-                let status = match row.get("status") {
-                    None => OrderStatus::Delivered,
-                    Some(s) => OrderStatus::try_from_value(&s.to_uppercase())
-                        .map_err(|_| refuse("status", format!("unknown status {s}")))?,
-                };
-                let channel = match row.get("channel") {
-                    None => OrderChannel::Other,
-                    Some(s) => OrderChannel::try_from_value(&s.to_uppercase())
-                        .map_err(|_| refuse("channel", format!("unknown channel {s}")))?,
-                };
-                let amount = money("amount")?;
-                let has_item = ["sku", "item_name", "quantity", "unit_price"].iter().any(|c| row.get(c).is_some());
-                let items = if has_item {
-                    let quantity = match row.get("quantity") {
-                        None => 1,
-                        Some(q) => q.parse::<i32>().map_err(|_| refuse("quantity", "a whole number"))?,
-                    };
-                    vec![NewItem {
-                        sku: row.get("sku"),
-                        name: row.get("item_name"),
-                        quantity,
-                        unit_price: money("unit_price")?,
-                    }]
-                } else {
-                    Vec::new()
-                };
-                Ok(NewOrder {
-                    customer: OrderCustomer::Phone { phone, name: row.get("customer_name") },
-                    external_id: Some(external_id),
-                    channel,
-                    status,
-                    ordered_at,
-                    items,
-                    amount,
-                    note: row.get("note"),
-                })
-            })();
-            let input = match parsed {
-                Ok(input) => input,
-                Err(r) => return Ok(Err(r)),
-            };
-            match orders::create(ctx, system, input, "row").await {
-                Ok(placed) if placed.created => Ok(Ok(Outcome::Created)),
-                Ok(_) => Ok(Ok(Outcome::Existing)),
-                Err(e) => match refusal(e, column_of) {
-                    Some(r) => Ok(Err(r)),
-                    None => Err(anyhow::anyhow!("import stopped: the database failed")),
-                },
-            }
-        }
+    let money = |column: &str| match row.get(column) {
+        None => Ok(None),
+        Some(t) => Money::parse(&t, decimals).map(Some).map_err(|e| refuse(column, e)),
+    };
+    let Some(external_id) = row.get("external_id") else {
+        return Err(refuse("external_id", "an external id is required"));
+    };
+    let Some(phone) = row.get("phone") else { return Err(refuse("phone", "a phone is required")) };
+    let ordered_at = match row.get("ordered_at") {
+        None => None,
+        Some(t) => Some(date_time(ctx, &t).ok_or_else(|| refuse("ordered_at", "a date like 2026-11-21"))?),
+    };
+    let status = match row.get("status") {
+        None => OrderStatus::Delivered,
+        Some(s) => OrderStatus::try_from_value(&s.to_uppercase())
+            .map_err(|_| refuse("status", format!("unknown status {s}")))?,
+    };
+    let channel = match row.get("channel") {
+        None => OrderChannel::Other,
+        Some(s) => OrderChannel::try_from_value(&s.to_uppercase())
+            .map_err(|_| refuse("channel", format!("unknown channel {s}")))?,
+    };
+    let amount = money("amount")?;
+    let has_item = ["sku", "item_name", "quantity", "unit_price"].iter().any(|c| row.get(c).is_some());
+    let items = if has_item {
+        let quantity = match row.get("quantity") {
+            None => 1,
+            Some(q) => q.parse::<i32>().map_err(|_| refuse("quantity", "a whole number"))?,
+        };
+        vec![NewItem { sku: row.get("sku"), name: row.get("item_name"), quantity, unit_price: money("unit_price")? }]
+    } else {
+        Vec::new()
+    };
+    Ok(NewOrder {
+        customer: OrderCustomer::Phone { phone, name: row.get("customer_name") },
+        external_id: Some(external_id),
+        channel,
+        status,
+        ordered_at,
+        items,
+        amount,
+        note: row.get("note"),
     })
-    .await
+}
+
+/// Imports one row (one order) as `actor`.
+pub async fn row(ctx: &AppCtx, actor: &Principal, row: Row) -> AppResult<Result<Outcome, Refusal>> {
+    let input = match parse(ctx, &row) {
+        Ok(input) => input,
+        Err(r) => return Ok(Err(r)),
+    };
+    match orders::create(ctx, actor, input, "row").await {
+        Ok(placed) if placed.created => Ok(Ok(Outcome::Created)),
+        Ok(_) => Ok(Ok(Outcome::Existing)),
+        Err(e) => refusal(e, column_of).map(Err),
+    }
 }
