@@ -28,6 +28,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tickets") view=|| signed_in(screens::tickets::TicketsPage) />
                 <Route path=path!("/tickets/:id") view=|| signed_in(screens::tickets::TicketPage) />
                 <Route path=path!("/transfers") view=|| signed_in(screens::transfers::TransfersPage) />
+                <Route path=path!("/analytics") view=|| signed_in(screens::analytics::AnalyticsPage) />
                 <Route path=path!("/admin") view=|| signed_in(screens::admin::AdminPage) />
                 <Route path=path!("/admin/:tab") view=|| signed_in(screens::admin::AdminPage) />
             </Routes>

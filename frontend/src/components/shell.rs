@@ -21,6 +21,7 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/customers", "Customers", Role::Viewer),
     ("/tickets", "Tickets", Role::Viewer),
     ("/transfers", "Bank transfers", Role::Viewer),
+    ("/analytics", "Analytics", Role::Manager),
     ("/admin", "Admin", Role::Admin),
 ];
 

@@ -3,6 +3,7 @@
 //! `style.css` (appended to the app's stylesheet by `backend/build.rs`).
 
 pub mod admin;
+pub mod analytics;
 pub mod customer;
 pub mod customers;
 pub mod dashboard;

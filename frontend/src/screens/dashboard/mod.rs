@@ -1,6 +1,7 @@
 //! `/dashboard`: the home screen. KPI cards (customers, wallet money,
 //! tickets, bank transfers waiting) that link to their screens, and a chart
-//! of the incoming bank transfers of the last 14 days. Live: every
+//! of the incoming bank transfers of the last 14 days, next to a link to
+//! `/analytics` for managers. Live: every
 //! `dashboardUpdated` event reloads the figures, at most once a second.
 
 mod api;
@@ -10,43 +11,14 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
 use api::{DashboardEvent, Kpis};
-use chart::{ChartSkeleton, TransferChart};
+use chart::TransferChart;
 
 use crate::{
-    api::{Api, ApiError, live},
-    components::states::ErrorNotice,
+    api::{Api, ApiError, Role, live},
+    components::{chart::ChartSkeleton, states::ErrorNotice, throttle::Throttle},
     format,
+    session::Session,
 };
-
-/// The fewest milliseconds between two reloads of the figures.
-const RELOAD_EVERY_MS: f64 = 1_000.0;
-
-/// At most one reload per [`RELOAD_EVERY_MS`]: events arriving meanwhile
-/// share the reload already scheduled.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Throttle {
-    /// When the last reload started (ms).
-    last: Option<f64>,
-    scheduled: bool,
-}
-
-impl Throttle {
-    /// An event came at `now`: the delay before reloading, or `None` when a
-    /// reload is already scheduled.
-    fn request(&mut self, now: f64) -> Option<f64> {
-        if self.scheduled {
-            return None;
-        }
-        self.scheduled = true;
-        Some(self.last.map_or(0.0, |last| (last + RELOAD_EVERY_MS - now).max(0.0)))
-    }
-
-    /// The scheduled reload starts at `now`.
-    fn ran(&mut self, now: f64) {
-        self.scheduled = false;
-        self.last = Some(now);
-    }
-}
 
 /// The figures, loaded now and again on live events; replies to earlier
 /// requests never overwrite later ones.
@@ -104,20 +76,13 @@ pub fn DashboardPage() -> impl IntoView {
         if event.cause.starts_with("bank_transfer.") {
             chart_stale.set_value(true);
         }
-        let Some(delay) = throttle.try_update_value(|t| t.request(js_sys::Date::now())).flatten() else { return };
-        set_timeout(
-            move || {
-                if throttle.try_update_value(|t| t.ran(js_sys::Date::now())).is_none() {
-                    return; // the page is gone
-                }
-                figures.load(api);
-                if chart_stale.get_value() {
-                    chart_stale.set_value(false);
-                    chart_version.update(|v| *v += 1);
-                }
-            },
-            std::time::Duration::from_millis(delay as u64),
-        );
+        Throttle::schedule(throttle, move || {
+            figures.load(api);
+            if chart_stale.get_value() {
+                chart_stale.set_value(false);
+                chart_version.update(|v| *v += 1);
+            }
+        });
     });
     let retry = Callback::new(move |()| figures.load(api));
 
@@ -256,12 +221,21 @@ fn ChartCard(figures: Figures, version: RwSignal<u32>) -> impl IntoView {
         }
     });
     let retry = Callback::new(move |()| stats.refetch());
+    let session = Session::current();
+    let can_analyse = Memo::new(move |_| session.user().is_some_and(|u| u.role.at_least(Role::Manager)));
     view! {
         <section class="card dashboard-chart-card">
             <div class="card-body">
                 <h2 class="card-title">
                     <span>{format!("Incoming bank transfers, last {} days", chart::DAYS)}</span>
-                    <A href="/transfers" attr:class="btn btn-ghost btn-small">"Open transfers"</A>
+                    <span class="row">
+                        <Show when=move || can_analyse.get()>
+                            <A href="/analytics" attr:class="btn btn-ghost btn-small" attr:id="open-analytics">
+                                "Analytics"
+                            </A>
+                        </Show>
+                        <A href="/transfers" attr:class="btn btn-ghost btn-small">"Open transfers"</A>
+                    </span>
                 </h2>
                 <Transition fallback=ChartSkeleton>
                     {move || Suspend::new(async move {
@@ -274,22 +248,5 @@ fn ChartCard(figures: Figures, version: RwSignal<u32>) -> impl IntoView {
                 </Transition>
             </div>
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn events_reload_at_most_once_a_second() {
-        let mut t = Throttle::default();
-        assert_eq!(t.request(10_000.0), Some(0.0), "the first event reloads at once");
-        assert_eq!(t.request(10_100.0), None, "already scheduled");
-        t.ran(10_000.0);
-        assert_eq!(t.request(10_300.0), Some(700.0), "waits for the second to pass");
-        assert_eq!(t.request(10_400.0), None);
-        t.ran(11_000.0);
-        assert_eq!(t.request(13_000.0), Some(0.0), "long after: at once");
     }
 }
