@@ -12,6 +12,7 @@ use leptos_router::{
 
 mod api;
 mod create;
+mod import;
 
 use api::{Customer, Filters, Owner, enum_key};
 
@@ -53,6 +54,7 @@ pub fn CustomersPage() -> impl IntoView {
     });
     let me = Memo::new(move |_| session.user().map(|user| user.id));
     let can_create = Memo::new(move |_| session.user().is_some_and(|user| user.role.at_least(Role::Agent)));
+    let can_import = Memo::new(move |_| session.user().is_some_and(|user| user.role.at_least(Role::Manager)));
     let first_page = LocalResource::new(move || {
         let filters = filters.get();
         let me = me.get();
@@ -63,6 +65,7 @@ pub fn CustomersPage() -> impl IntoView {
     });
     let (refreshing, set_refreshing) = signal(false);
     let creating = RwSignal::new(false);
+    let importing = RwSignal::new(false);
 
     view! {
         <div class="page-header">
@@ -70,11 +73,18 @@ pub fn CustomersPage() -> impl IntoView {
                 <h1>"Customers"</h1>
                 <p class="muted">"Member accounts, their tier, status and wallet."</p>
             </div>
-            <Show when=move || can_create.get()>
-                <button id="new-customer" class="btn btn-primary" type="button" on:click=move |_| creating.set(true)>
-                    "New customer"
-                </button>
-            </Show>
+            <div class="page-actions">
+                <Show when=move || can_import.get()>
+                    <button id="import-csv" class="btn btn-ghost" type="button" on:click=move |_| importing.set(true)>
+                        "Import CSV"
+                    </button>
+                </Show>
+                <Show when=move || can_create.get()>
+                    <button id="new-customer" class="btn btn-primary" type="button" on:click=move |_| creating.set(true)>
+                        "New customer"
+                    </button>
+                </Show>
+            </div>
         </div>
 
         <div class="toolbar customers-toolbar">
@@ -132,6 +142,7 @@ pub fn CustomersPage() -> impl IntoView {
             </Transition>
         </section>
         <create::NewCustomerDialog open=creating />
+        <import::ImportDialog open=importing on_done=Callback::new(move |()| first_page.refetch()) />
     }
 }
 
