@@ -190,3 +190,53 @@ async fn an_admin_runs_a_job_now_and_clears_a_fraud_flag() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_edits_the_rfm_thresholds_and_recalculates() {
+    scenario("admin_rfm", |s| async move {
+        // Five delivered orders today: F = 3 under the default thresholds (3 to 5 orders).
+        let c = s.app.customer("Chị Năm", "0906500001").await;
+        for i in 0..5 {
+            let res = s
+                .app
+                .gql(
+                    "mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } } }",
+                    json!({ "i": { "customerId": c["id"], "amount": "100000", "externalId": format!("rfm-{i}") } }),
+                )
+                .await;
+            assert!(res["errors"].is_null(), "{res}");
+        }
+        let scores = || async {
+            let res = s.app.gql("query($id: ID!) { customer(id: $id) { rfm { f } } }", json!({ "id": c["id"] })).await;
+            res["data"]["customer"]["rfm"]["f"].as_i64()
+        };
+        assert_eq!(scores().await, Some(3));
+
+        s.sign_in_as_admin().await;
+        s.open("/admin/rfm").await;
+        assert_eq!(s.find("#rfm-recencyDays-0").await.prop("value").await.unwrap().as_deref(), Some("7"));
+        assert_eq!(s.find("#rfm-monetaryMin-0").await.prop("value").await.unwrap().as_deref(), Some("10.000.001"));
+
+        // Out of order: refused before sending, next to its row.
+        s.fill("#rfm-recencyDays-1", "5").await;
+        s.click_text("#rfm-form", "Save thresholds").await;
+        s.wait_text(".rfm-row[data-field=recencyDays] .field-error", "larger than the one before").await;
+        let config = s.app.gql("{ rfmConfig { recencyDays frequencyMin } }", json!({})).await;
+        assert_eq!(config["data"]["rfmConfig"]["recencyDays"], json!([7, 14, 30, 60]), "nothing saved");
+
+        s.fill("#rfm-recencyDays-1", "14").await;
+        for (j, v) in ["5", "4", "3", "2"].iter().enumerate() {
+            s.fill(&format!("#rfm-frequencyMin-{j}"), v).await;
+        }
+        s.click_text("#rfm-form", "Save thresholds").await;
+        s.wait_text("#rfm-saved", "Saved").await;
+        assert!(s.all(".rfm-row .field-error").await.is_empty());
+        let config = s.app.gql("{ rfmConfig { recencyDays frequencyMin } }", json!({})).await;
+        assert_eq!(config["data"]["rfmConfig"]["frequencyMin"], json!([5, 4, 3, 2]), "{config}");
+
+        s.click("#rfm-recalculate").await;
+        s.wait_text("#rfm-run", "Scored 1 customer").await;
+        assert_eq!(scores().await, Some(5), "five orders now score F5");
+    })
+    .await;
+}

@@ -1,6 +1,7 @@
 //! `/admin` and `/admin/:tab`: staff users and their roles, API keys for
 //! integrators, the audit log with its hash-chain check, the scheduled
-//! jobs (run now) and the open fraud flags (clear with a reason). Only an ADMIN
+//! jobs (run now), the open fraud flags (clear with a reason) and the RFM
+//! thresholds. Only an ADMIN
 //! sees the screen; anyone else is told so (the server refuses them too).
 
 use leptos::prelude::*;
@@ -11,13 +12,20 @@ mod audit;
 mod flags;
 mod jobs;
 mod keys;
+mod rfm;
 mod users;
 
 use crate::{api::Role, session::Session};
 
 /// The tabs: path segment and label. The first is the default.
-const TABS: [(&str, &str); 5] =
-    [("users", "Users"), ("keys", "API keys"), ("audit", "Audit log"), ("jobs", "Jobs"), ("flags", "Fraud flags")];
+const TABS: [(&str, &str); 6] = [
+    ("users", "Users"),
+    ("keys", "API keys"),
+    ("audit", "Audit log"),
+    ("jobs", "Jobs"),
+    ("flags", "Fraud flags"),
+    ("rfm", "RFM thresholds"),
+];
 
 /// The tab shown for the path segment `segment` (the first when unknown).
 fn tab_of(segment: Option<&str>) -> &'static str {
@@ -36,7 +44,7 @@ pub fn AdminPage() -> impl IntoView {
         <div class="page-header">
             <div>
                 <h1>"Admin"</h1>
-                <p class="muted">"Staff accounts, API keys for integrations, and the audit log."</p>
+                <p class="muted">"Staff accounts, API keys for integrations, the audit log, scheduled jobs, fraud flags and RFM thresholds."</p>
             </div>
         </div>
         <Show when=move || is_admin.get() fallback=|| view! { <NotAllowed /> }>
@@ -51,6 +59,7 @@ pub fn AdminPage() -> impl IntoView {
                 "audit" => view! { <audit::AuditLog /> }.into_any(),
                 "jobs" => view! { <jobs::Jobs /> }.into_any(),
                 "flags" => view! { <flags::Flags /> }.into_any(),
+                "rfm" => view! { <rfm::Rfm /> }.into_any(),
                 _ => view! { <users::Users /> }.into_any(),
             }}
         </Show>
