@@ -16,6 +16,7 @@ mod helpers;
 mod browser;
 
 mod admin;
+mod analytics;
 mod bench;
 mod customer;
 mod customers;

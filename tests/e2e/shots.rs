@@ -15,6 +15,7 @@ const SCREENS: &[(&str, &str, &str)] = &[
     ("/tickets", ".ticket-card", "tickets-board"),
     ("/tickets?view=list", ".ticket-row", "tickets-list"),
     ("/transfers", ".transfer-stats", "transfers"),
+    ("/analytics", "#kpi-revenue", "analytics"),
     ("/admin/users", ".user-row", "admin-users"),
     ("/admin/keys", ".list-card", "admin-keys"),
     ("/admin/audit", ".audit-entry", "admin-audit"),

@@ -209,7 +209,7 @@ fn Picker(
     };
     let zone_label = move |choice: &Option<String>| match choice {
         None => match business_tz.get() {
-            Some(name) => format!("Business time ({name})"),
+            Some(name) => format!("{} (business)", name.replace('_', " ")),
             None => "Business time".to_owned(),
         },
         Some(name) => name.replace('_', " "),
@@ -342,8 +342,8 @@ fn Figures(d: PeriodDashboard) -> impl IntoView {
             <Kpi id="kpi-orders" label="Orders" value=format::count(d.orders) note=format!("In {days} days") />
             <Kpi id="kpi-aov" label="Average order" value=d.average_order_value.display()
                 note="Revenue ÷ orders".to_owned() />
-            <Kpi id="kpi-clv" label="Customer lifetime value" value=d.clv.display()
-                note="Average spend of buying customers".to_owned() />
+            <Kpi id="kpi-clv" label="Lifetime value" value=d.clv.display()
+                note="CLV: average spend of buying customers".to_owned() />
             <Kpi id="kpi-customers" label="New customers"
                 value=format!("{} / {}", format::count(d.customers_new), format::count(d.customers_total))
                 note="New in the period / all".to_owned() />
