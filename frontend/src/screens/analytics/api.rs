@@ -64,7 +64,6 @@ pub struct WalletDay {
     pub withdrawn: Money,
     pub credits_issued: Money,
     pub credits_expired: Money,
-    #[allow(dead_code)]
     pub corrections: Money,
 }
 
