@@ -23,8 +23,8 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -366,33 +366,44 @@ async fn lock_customer(tx: &Tx, customer_id: i64) -> AppResult<Option<i64>> {
     Ok(c.assigned_agent_id)
 }
 
-#[derive(FromQueryResult)]
-struct Totals {
-    spent: Option<i64>,
-    n: i64,
-    last: Option<DateTime<Utc>>,
-}
-
 /// Recomputes the customer's totals from their orders that count.
 async fn refresh_totals(tx: &Tx, customer_id: i64, now: DateTime<Utc>) -> AppResult<()> {
-    let t = order::Entity::find()
-        .select_only()
-        .column_as(Expr::col(order::Column::Amount).sum().cast_as("BIGINT"), "spent")
-        .column_as(Expr::col(order::Column::Id).count(), "n")
-        .column_as(Expr::col(order::Column::OrderedAt).max(), "last")
-        .filter(order::Column::CustomerId.eq(customer_id))
-        .filter(order::Column::Status.is_in(OrderStatus::COUNTED))
-        .into_model::<Totals>()
-        .one(tx.db())
-        .await?
-        .unwrap_or(Totals { spent: None, n: 0, last: None });
+    refresh_totals_between(tx.db(), customer_id, customer_id, now).await
+}
+
+/// Recomputes `total_spent`, `order_count` and `last_order_at` of the
+/// customers with ids `from..=to` from their orders that count, in one
+/// statement (correlated subqueries on `idx_orders_customer`).
+pub async fn refresh_totals_between<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    from: i64,
+    to: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use sea_orm::sea_query::{Alias, Query, SubQueryStatement};
+    let of_customer = |aggregate: Expr| {
+        let mut q = Query::select();
+        q.expr(aggregate)
+            .from(order::Entity)
+            .and_where(
+                Expr::col((order::Entity, order::Column::CustomerId)).equals((customer::Entity, customer::Column::Id)),
+            )
+            .and_where(
+                Expr::col((order::Entity, order::Column::Status)).is_in(OrderStatus::COUNTED.map(|s| s.to_value())),
+            );
+        Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
+    };
+    let spent = Expr::col((order::Entity, order::Column::Amount)).sum().cast_as(Alias::new("BIGINT"));
     customer::Entity::update_many()
-        .col_expr(customer::Column::TotalSpent, Expr::value(t.spent.unwrap_or(0)))
-        .col_expr(customer::Column::OrderCount, Expr::value(i32::try_from(t.n).unwrap_or(i32::MAX)))
-        .col_expr(customer::Column::LastOrderAt, Expr::value(t.last))
+        .col_expr(customer::Column::TotalSpent, Expr::expr(of_customer(spent)).if_null(0))
+        .col_expr(customer::Column::OrderCount, of_customer(Expr::col((order::Entity, order::Column::Id)).count()))
+        .col_expr(
+            customer::Column::LastOrderAt,
+            of_customer(Expr::col((order::Entity, order::Column::OrderedAt)).max()),
+        )
         .col_expr(customer::Column::UpdatedAt, Expr::value(now))
-        .filter(customer::Column::Id.eq(customer_id))
-        .exec(tx.db())
+        .filter(customer::Column::Id.between(from, to))
+        .exec(db)
         .await?;
     Ok(())
 }
