@@ -167,14 +167,12 @@ async fn analytics_adds_up_a_period_follows_the_picker_and_updates_live() {
         s.wait_gone("#period-error").await;
         s.wait_count("#chart-revenue .chart-day", 3).await;
 
-        // Live: another client's order and deposit. An order alone moves no
-        // home-dashboard KPI, so the server publishes no `dashboardUpdated`
-        // for it; the deposit's event reloads the figures, order included.
+        // Live: another client's order, then a deposit, each reloads the figures.
         order(&s, &two, "80000", now, "DELIVERED").await;
-        deposit(&s, &two, "20000").await;
         s.wait_text("#kpi-revenue .kpi-value", "580.000 ₫").await;
-        s.wait_text("#kpi-wallet .kpi-value", "320.000 ₫").await;
         s.wait_text("#kpi-orders .kpi-value", "4").await;
+        deposit(&s, &two, "20000").await;
+        s.wait_text("#kpi-wallet .kpi-value", "320.000 ₫").await;
         assert_eq!(param(&s, "from").await, Some(from.to_string()), "a live reload keeps the period");
     })
     .await;

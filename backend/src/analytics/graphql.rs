@@ -63,6 +63,14 @@ impl DashboardUpdate {
     async fn transfers_received(&self) -> i64 {
         self.1.transfers_received
     }
+    /// Orders that count (an order placed, or one cancelled or returned).
+    async fn orders(&self) -> i64 {
+        self.1.orders
+    }
+    /// Their amount.
+    async fn revenue(&self) -> Money {
+        Money(self.1.revenue)
+    }
 }
 
 /// The home dashboard's figures at one moment, as far as the caller may see

@@ -23,6 +23,10 @@ pub struct KpiDelta {
     pub pending_transfers: i64,
     /// Bank transfers received.
     pub transfers_received: i64,
+    /// Orders that count (not cancelled or returned).
+    pub orders: i64,
+    /// Their amount, minor units.
+    pub revenue: i64,
 }
 
 impl KpiDelta {
@@ -33,6 +37,12 @@ impl KpiDelta {
 
 fn status(e: &DomainEvent, key: &str) -> Option<TicketStatus> {
     serde_json::from_value(e.data.get(key)?.clone()).ok()
+}
+
+/// Whether the order status under `key` counts towards revenue.
+fn counted(e: &DomainEvent, key: &str) -> Option<bool> {
+    let s: crate::orders::OrderStatus = serde_json::from_value(e.data.get(key)?.clone()).ok()?;
+    Some(crate::orders::OrderStatus::COUNTED.contains(&s))
 }
 
 /// The KPI change `e` makes, or `None` when it changes none.
@@ -59,6 +69,12 @@ pub fn kpi_delta(e: &DomainEvent) -> Option<KpiDelta> {
             _ => {}
         },
         "ticket.updated" if e.data.get("history").and_then(|h| h.as_str()) == Some("OVERDUE") => d.overdue_flagged = 1,
+        "order.created" if counted(e, "status") == Some(true) => (d.orders, d.revenue) = (1, int("amountMinor")),
+        "order.status_changed" => match (counted(e, "from"), counted(e, "to")) {
+            (Some(true), Some(false)) => (d.orders, d.revenue) = (-1, -int("amountMinor")),
+            (Some(false), Some(true)) => (d.orders, d.revenue) = (1, int("amountMinor")),
+            _ => {}
+        },
         "bank_transfer.received" => d.transfers_received = 1,
         "bank_transfer.pending" => d.pending_transfers = 1,
         "bank_transfer.linked" if e.data.get("wasPending").and_then(|v| v.as_bool()) == Some(true) => {
@@ -104,5 +120,19 @@ mod tests {
             None
         );
         assert_eq!(kpi_delta(&event("ticket.updated", json!({ "history": "OVERDUE" }))).unwrap().overdue_flagged, 1);
+    }
+
+    #[test]
+    fn orders_count_while_their_status_counts() {
+        let placed = event("order.created", json!({ "status": "DELIVERED", "amountMinor": 150000 }));
+        let d = kpi_delta(&placed).unwrap();
+        assert_eq!((d.orders, d.revenue), (1, 150000));
+        assert_eq!(kpi_delta(&event("order.created", json!({ "status": "CANCELLED", "amountMinor": 9 }))), None);
+        let returned =
+            event("order.status_changed", json!({ "from": "DELIVERED", "to": "RETURNED", "amountMinor": 150000 }));
+        let d = kpi_delta(&returned).unwrap();
+        assert_eq!((d.orders, d.revenue), (-1, -150000));
+        let shipped = event("order.status_changed", json!({ "from": "PENDING", "to": "DELIVERED", "amountMinor": 5 }));
+        assert_eq!(kpi_delta(&shipped), None, "both count");
     }
 }

@@ -266,7 +266,8 @@ pub async fn create(ctx: &AppCtx, actor: &Principal, input: NewOrder, prefix: &s
     crate::analytics::rfm::recalculate_in(ctx, &mut tx, actor, Some(customer.id)).await?;
     let decimals = ctx.config.currency_decimals;
     let summary = format!("Order {} placed: {} {}", o.code, Money(o.amount).format(decimals), ctx.config.currency);
-    let data = json!({ "orderId": o.id, "code": o.code, "amount": Money(o.amount).format(decimals), "status": o.status.to_value() });
+    let data = json!({ "orderId": o.id, "code": o.code, "amount": Money(o.amount).format(decimals), "amountMinor": o.amount,
+        "status": o.status.to_value() });
     record(&mut tx, actor, &o, customer.assigned_agent_id, "order.created", summary, data, now).await?;
     audit::record(&tx, actor, now, Change::on("order.create", "order", o.id).after(audit::snapshot(&o)?)).await?;
     tx.commit().await?;
@@ -345,8 +346,8 @@ pub async fn set_status(ctx: &AppCtx, actor: &Principal, id: i64, to: OrderStatu
     refresh_totals(&tx, customer_id, now).await?;
     crate::analytics::rfm::recalculate_in(ctx, &mut tx, actor, Some(customer_id)).await?;
     let summary = format!("Order {}: {} → {}", after.code, before.status.to_value(), to.to_value());
-    let data =
-        json!({ "orderId": after.id, "code": after.code, "from": before.status.to_value(), "to": to.to_value() });
+    let data = json!({ "orderId": after.id, "code": after.code, "amountMinor": after.amount, "from": before.status.to_value(),
+            "to": to.to_value() });
     record(&mut tx, actor, &after, agent, "order.status_changed", summary, data, now).await?;
     let view = |o: &order::Model| json!({ "status": o.status.to_value() });
     audit::record(&tx, actor, now, Change::on("order.status", "order", id).before(view(&before)).after(view(&after)))
