@@ -52,6 +52,10 @@ bench-wallet:
 bench-realtime *args:
     scripts/bench-realtime.sh {{args}}
 
+# Benchmark: full RFM recalculation and dashboard query latency on PostgreSQL (CUSTOMERS=1000000 ORDERS=5000000 by default)
+bench-analytics:
+    scripts/bench-analytics.sh
+
 # The SPA: release bundle size (raw and gzip) and first render in headless Chromium (cold and warm cache)
 bench-spa:
     scripts/spa-size.sh

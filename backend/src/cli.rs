@@ -32,6 +32,16 @@ pub enum Command {
         /// How many customers the seeded set should hold.
         #[arg(long, default_value_t = 1000)]
         customers: u64,
+        /// About how many orders to give them (over the last year; 0: none).
+        /// Customer totals and RFM are brought up to date afterwards.
+        #[arg(long, default_value_t = 0)]
+        orders: u64,
+    },
+    /// Run a scheduled job now (`rfm`, `fraud`, `credit-expiry`, …) and
+    /// print its run: recorded like a scheduled run, under the same lock.
+    RunJob {
+        /// The job's name, as `jobs` lists it.
+        name: String,
     },
     /// Print the GraphQL SDL (or write it to a file; `--check` fails when
     /// the file differs).
@@ -81,7 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Seed { customers } => {
+        Command::Seed { customers, orders } => {
             let ctx = connect().await?;
             ctx.db.migrate().await?;
             let report = crate::seed::customers(&ctx, customers, true).await?;
@@ -91,6 +101,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 report.existing,
                 report.elapsed.as_secs_f64()
             );
+            if orders > 0 {
+                let o = crate::seed::orders::orders(&ctx, orders, true).await?;
+                println!("seed: {} orders added in {:.1}s", o.added, o.seconds);
+                if o.added > 0 {
+                    let run = crate::jobs::run_job(&ctx, "rfm", "seed").await?;
+                    println!("seed: rfm in {:.1}s: {}", run.duration_ms as f64 / 1000.0, run.summary);
+                }
+            }
+            Ok(())
+        }
+        Command::RunJob { name } => {
+            let ctx = connect().await?;
+            ctx.db.migrate().await?;
+            let run = crate::jobs::run_job(&ctx, &name, "cli").await?;
+            println!("{name}: {} in {} ms: {}", if run.ok { "ok" } else { "FAILED" }, run.duration_ms, run.summary);
+            if !run.ok {
+                bail!("the {name} job failed");
+            }
             Ok(())
         }
         Command::Import { what, file, report } => {

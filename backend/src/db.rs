@@ -110,6 +110,23 @@ impl Db {
         Ok(row.try_get::<i64>("", "n")?)
     }
 
+    /// `count` code numbers at once (bulk loads), as [`Db::next_code_number`]
+    /// gives them one by one: from the family's sequence on PostgreSQL, a
+    /// contiguous block of the named counter on SQLite.
+    pub async fn reserve_code_numbers(&self, tx: &Tx, family: &str, name: &str, count: i64) -> AppResult<Vec<i64>> {
+        if self.sqlite_writer.is_some() {
+            let first = next_in_sequence(tx.db(), name, count).await?;
+            return Ok((first..first + count).collect());
+        }
+        let sql =
+            format!("SELECT nextval('code_seq_{}') AS n FROM generate_series(1, $1)", family.to_ascii_lowercase());
+        let rows = tx
+            .db()
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(DbBackend::Postgres, sql, [count.into()]))
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get::<i64>("", "n")?)).collect()
+    }
+
     /// Starts a write transaction whose events are published on commit.
     pub async fn begin(&self, bus: &EventBus) -> AppResult<Tx> {
         let guard = match &self.sqlite_writer {

@@ -6,6 +6,7 @@
 //! batches, one transaction (and one audit row) per batch.
 
 mod names;
+pub mod orders;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -278,7 +279,12 @@ pub async fn demo_if_empty(ctx: &AppCtx) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     demo_money_and_tickets(ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    tracing::info!("loaded demo data: 3 staff members, 60 customers, deposits and 12 tickets");
+    let o = orders::orders(ctx, 480, false).await?;
+    crate::analytics::rfm::recalculate(ctx, &system).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(
+        "loaded demo data: 3 staff members, 60 customers with {} orders over the last year, deposits and 12 tickets",
+        o.added
+    );
     Ok(())
 }
 
