@@ -9,10 +9,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect,
-    QueryTrait,
-};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect};
 
 use crate::app::AppCtx;
 use crate::auth::model::user;
@@ -109,21 +106,6 @@ struct Sum2 {
     b: Option<i64>,
 }
 
-/// `(value, count)` of `column` over customers, most first.
-async fn distribution(ctx: &AppCtx, column: customer::Column) -> AppResult<Vec<(String, i64)>> {
-    let mut rows: Vec<(Option<String>, i64)> = customer::Entity::find()
-        .select_only()
-        .column(column)
-        .column_as(Expr::col(customer::Column::Id).count(), "n")
-        .filter(column.is_not_null())
-        .group_by(column)
-        .into_tuple()
-        .all(ctx.db.conn())
-        .await?;
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    Ok(rows.into_iter().filter_map(|(v, n)| v.map(|v| (v, n))).collect())
-}
-
 /// The figures for the days `from` to `to` (both included) of time zone
 /// `tz` (usually the business time zone, `ctx.tz`).
 pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate, tz: chrono_tz::Tz) -> AppResult<Dashboard> {
@@ -137,59 +119,113 @@ pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate, tz: chrono_
     let bounds: Vec<DateTime<Utc>> =
         (0..=days).map(|i| day_start(tz, from + Duration::days(i))).collect::<AppResult<_>>()?;
     let (start, end) = (bounds[0], bounds[days as usize]);
-    let db = ctx.db.conn();
-    let mut d = Dashboard {
-        customers_total: customer::Entity::find().count(db).await? as i64,
-        customers_new: customer::Entity::find()
-            .filter(customer::Column::CreatedAt.gte(start))
-            .filter(customer::Column::CreatedAt.lt(end))
-            .count(db)
-            .await? as i64,
-        ..Dashboard::default()
-    };
+    let now = ctx.now();
+    // Independent aggregates, run at once on the pool.
+    let (
+        people,
+        (daily, orders, revenue),
+        money,
+        transfers,
+        tickets,
+        wallet_daily,
+        resolution_by_type,
+        agents,
+        buckets,
+    ) = tokio::try_join!(
+        customer_figures(ctx, start, end),
+        orders_daily(ctx, from, &bounds),
+        money(ctx, now),
+        transfers(ctx, start, end),
+        tickets(ctx, now),
+        wallet_daily(ctx, from, &bounds),
+        resolution_by_type(ctx, start, end),
+        agents(ctx, start, end, now),
+        distributions(ctx),
+    )?;
+    let (customers_total, customers_new, clv) = people;
+    let (wallet_real, wallet_virtual, expiring_7_days) = money;
+    let (transfers_linked, transfers_pending) = transfers;
+    let (tickets_by_status, tickets_overdue) = tickets;
+    let (tiers, segments, lifecycle) = buckets;
+    Ok(Dashboard {
+        customers_total,
+        customers_new,
+        orders,
+        revenue,
+        average_order_value: if orders > 0 { revenue / orders } else { 0 },
+        clv,
+        daily,
+        wallet_real,
+        wallet_virtual,
+        expiring_7_days,
+        transfers_linked,
+        transfers_pending,
+        tickets_by_status,
+        tickets_overdue,
+        tiers,
+        segments,
+        lifecycle,
+        wallet_daily,
+        resolution_by_type,
+        agents,
+    })
+}
 
-    // Orders of the period: totals and one column pair per day, one scan.
-    let counted = order::Column::Status.is_in(OrderStatus::COUNTED);
-    let mut q = order::Entity::find()
+/// `(total, created in [start, end), CLV)` in one scan of the customers.
+async fn customer_figures(ctx: &AppCtx, start: DateTime<Utc>, end: DateTime<Utc>) -> AppResult<(i64, i64, i64)> {
+    use customer::Column as C;
+    let new = C::CreatedAt.gte(start).and(C::CreatedAt.lt(end));
+    let buyer = C::OrderCount.gt(0);
+    let row: Option<(i64, Option<i64>, Option<i64>, Option<i64>)> = customer::Entity::find()
         .select_only()
-        .column_as(Expr::col(order::Column::Id).count(), "orders")
-        .column_as(Expr::col(order::Column::Amount).sum().cast_as("BIGINT"), "revenue")
-        .filter(counted.clone())
-        .filter(order::Column::OrderedAt.gte(start))
-        .filter(order::Column::OrderedAt.lt(end));
-    for i in 0..days as usize {
-        let within = order::Column::OrderedAt.gte(bounds[i]).and(order::Column::OrderedAt.lt(bounds[i + 1]));
-        q = q
-            .column_as(Expr::expr(Expr::case(within.clone(), 1).finally(0)).sum().cast_as("BIGINT"), format!("n{i}"))
-            .column_as(
-                Expr::expr(Expr::case(within, Expr::col(order::Column::Amount)).finally(0)).sum().cast_as("BIGINT"),
-                format!("r{i}"),
-            );
-    }
-    // Read by name as integers: SQLite gives expression columns no type.
-    let row = db.query_one_raw(q.build(db.get_database_backend())).await?;
-    let int = |k: &str| row.as_ref().and_then(|r| r.try_get::<Option<i64>>("", k).ok().flatten()).unwrap_or(0);
-    d.orders = int("orders");
-    d.revenue = int("revenue");
-    d.average_order_value = if d.orders > 0 { d.revenue / d.orders } else { 0 };
-    d.daily = (0..days as usize)
-        .map(|i| Day {
-            date: from + Duration::days(i as i64),
-            orders: int(&format!("n{i}")),
-            revenue: int(&format!("r{i}")),
-        })
-        .collect();
-    let clv = customer::Entity::find()
-        .select_only()
-        .column_as(Expr::col(customer::Column::TotalSpent).sum().cast_as("BIGINT"), "a")
-        .column_as(Expr::col(customer::Column::Id).count().cast_as("BIGINT"), "b")
-        .filter(customer::Column::OrderCount.gt(0))
-        .into_model::<Sum2>()
-        .one(db)
+        .column_as(Expr::col(C::Id).count(), "n")
+        .column_as(Expr::expr(Expr::case(new, 1).finally(0)).sum().cast_as("BIGINT"), "new")
+        .column_as(
+            Expr::expr(Expr::case(buyer.clone(), Expr::col(C::TotalSpent)).finally(0)).sum().cast_as("BIGINT"),
+            "spent",
+        )
+        .column_as(Expr::expr(Expr::case(buyer, 1).finally(0)).sum().cast_as("BIGINT"), "buyers")
+        .into_tuple()
+        .one(ctx.db.conn())
         .await?;
-    d.clv = clv.map(|s| (s.a.unwrap_or(0), s.b.unwrap_or(0))).map_or(0, |(a, b)| if b > 0 { a / b } else { 0 });
+    let (n, new, spent, buyers) = row.unwrap_or_default();
+    let (spent, buyers) = (spent.unwrap_or(0), buyers.unwrap_or(0));
+    Ok((n, new.unwrap_or(0), if buyers > 0 { spent / buyers } else { 0 }))
+}
 
-    // Money.
+/// Orders of the period per day, and their totals: one scan grouped by
+/// hour since the period's start, the hours summed into days here.
+async fn orders_daily(ctx: &AppCtx, from: NaiveDate, bounds: &[DateTime<Utc>]) -> AppResult<(Vec<Day>, i64, i64)> {
+    let db = ctx.db.conn();
+    let days = bounds.len() - 1;
+    let hourly: Vec<(i64, i64, Option<i64>)> = order::Entity::find()
+        .select_only()
+        .column_as(hour_bucket(db.get_database_backend(), "ordered_at", bounds[0]), "h")
+        .column_as(Expr::col(order::Column::Id).count(), "n")
+        .column_as(Expr::col(order::Column::Amount).sum().cast_as("BIGINT"), "r")
+        .filter(order::Column::Status.is_in(OrderStatus::COUNTED))
+        .filter(order::Column::OrderedAt.gte(bounds[0]))
+        .filter(order::Column::OrderedAt.lt(bounds[days]))
+        .group_by(Expr::cust("h"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut daily: Vec<Day> =
+        (0..days).map(|i| Day { date: from + Duration::days(i as i64), orders: 0, revenue: 0 }).collect();
+    for (h, n, r) in hourly {
+        if let Some(day) = daily.get_mut(day_of_hour(bounds, h)) {
+            day.orders += n;
+            day.revenue += r.unwrap_or(0);
+        }
+    }
+    let orders = daily.iter().map(|x| x.orders).sum();
+    let revenue = daily.iter().map(|x| x.revenue).sum();
+    Ok((daily, orders, revenue))
+}
+
+/// `(real, virtual, left on credits expiring within 7 days)` now.
+async fn money(ctx: &AppCtx, now: DateTime<Utc>) -> AppResult<(i64, i64, i64)> {
+    let db = ctx.db.conn();
     let w = wallet::Entity::find()
         .select_only()
         .column_as(Expr::col(wallet::Column::RealBalance).sum().cast_as("BIGINT"), "a")
@@ -197,8 +233,6 @@ pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate, tz: chrono_
         .into_model::<Sum2>()
         .one(db)
         .await?;
-    (d.wallet_real, d.wallet_virtual) = w.map_or((0, 0), |s| (s.a.unwrap_or(0), s.b.unwrap_or(0)));
-    let now = ctx.now();
     let expiring = credit::Entity::find()
         .select_only()
         .column_as(Expr::col(credit::Column::Remaining).sum().cast_as("BIGINT"), "a")
@@ -208,10 +242,13 @@ pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate, tz: chrono_
         .into_model::<Sum2>()
         .one(db)
         .await?;
-    d.expiring_7_days = expiring.and_then(|s| s.a).unwrap_or(0);
+    let (real, virt) = w.map_or((0, 0), |s| (s.a.unwrap_or(0), s.b.unwrap_or(0)));
+    Ok((real, virt, expiring.and_then(|s| s.a).unwrap_or(0)))
+}
 
-    // Bank transfers of the period by status now.
-    let transfers: Vec<(TransferStatus, i64)> = bank_transfer::Entity::find()
+/// Incoming bank transfers of the period by their status now: `(linked, pending)`.
+async fn transfers(ctx: &AppCtx, start: DateTime<Utc>, end: DateTime<Utc>) -> AppResult<(i64, i64)> {
+    let rows: Vec<(TransferStatus, i64)> = bank_transfer::Entity::find()
         .select_only()
         .column(bank_transfer::Column::Status)
         .column_as(Expr::col(bank_transfer::Column::Id).count(), "n")
@@ -219,17 +256,15 @@ pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate, tz: chrono_
         .filter(bank_transfer::Column::TransferredAt.lt(end))
         .group_by(bank_transfer::Column::Status)
         .into_tuple()
-        .all(db)
+        .all(ctx.db.conn())
         .await?;
-    for (status, n) in transfers {
-        match status {
-            TransferStatus::Linked => d.transfers_linked = n,
-            TransferStatus::Pending => d.transfers_pending = n,
-            TransferStatus::Unlinked => {}
-        }
-    }
+    let of = |wanted: TransferStatus| rows.iter().find(|(s, _)| *s == wanted).map_or(0, |(_, n)| *n);
+    Ok((of(TransferStatus::Linked), of(TransferStatus::Pending)))
+}
 
-    // Tickets now.
+/// Tickets by status now, and how many open ones are overdue.
+async fn tickets(ctx: &AppCtx, now: DateTime<Utc>) -> AppResult<(Vec<(String, i64)>, i64)> {
+    let db = ctx.db.conn();
     let mut by_status: Vec<(TicketStatus, i64)> = ticket::Entity::find()
         .select_only()
         .column(ticket::Column::Status)
@@ -239,59 +274,102 @@ pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate, tz: chrono_
         .all(db)
         .await?;
     by_status.sort_by_key(|(s, _)| *s as u8);
-    d.tickets_by_status = by_status.into_iter().map(|(s, n)| (s.to_value(), n)).collect();
-    d.tickets_overdue = ticket::Entity::find()
+    let overdue = ticket::Entity::find()
         .filter(ticket::Column::Status.is_in(TicketStatus::OPEN))
         .filter(ticket::Column::CarrierDeadline.lt(now))
         .count(db)
         .await? as i64;
+    Ok((by_status.into_iter().map(|(s, n)| (s.to_value(), n)).collect(), overdue))
+}
 
-    d.wallet_daily = wallet_daily(ctx, from, &bounds).await?;
-    d.resolution_by_type = resolution_by_type(ctx, start, end).await?;
-    d.agents = agents(ctx, start, end, now).await?;
-    d.tiers = distribution(ctx, customer::Column::Tier).await?;
-    d.segments = distribution(ctx, customer::Column::RfmSegment).await?;
-    d.lifecycle = distribution(ctx, customer::Column::LifecycleStage).await?;
-    Ok(d)
+/// Tiers, RFM segments and lifecycle stages of the customers, in one scan
+/// grouped by all three (a few hundred groups at most), each folded here
+/// into `(value, count)`, most first.
+async fn distributions(ctx: &AppCtx) -> AppResult<(Vec<(String, i64)>, Vec<(String, i64)>, Vec<(String, i64)>)> {
+    use customer::Column as C;
+    let rows: Vec<(Option<String>, Option<String>, Option<String>, i64)> = customer::Entity::find()
+        .select_only()
+        .column(C::Tier)
+        .column(C::RfmSegment)
+        .column(C::LifecycleStage)
+        .column_as(Expr::col(C::Id).count(), "n")
+        .group_by(C::Tier)
+        .group_by(C::RfmSegment)
+        .group_by(C::LifecycleStage)
+        .into_tuple()
+        .all(ctx.db.conn())
+        .await?;
+    let fold = |pick: fn(&(Option<String>, Option<String>, Option<String>, i64)) -> &Option<String>| {
+        let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        for row in &rows {
+            if let Some(v) = pick(row) {
+                *counts.entry(v.clone()).or_default() += row.3;
+            }
+        }
+        let mut list: Vec<(String, i64)> = counts.into_iter().collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        list
+    };
+    Ok((fold(|r| &r.0), fold(|r| &r.1), fold(|r| &r.2)))
 }
 
 /// Ledger sums per type and day: one scan of the period's rows, grouped by
-/// type, one `SUM(CASE …)` column per day.
+/// type and hour since the period's start.
 async fn wallet_daily(ctx: &AppCtx, from: NaiveDate, bounds: &[DateTime<Utc>]) -> AppResult<Vec<WalletDay>> {
     use transaction::Column as X;
     let days = bounds.len() - 1;
     let db = ctx.db.conn();
-    let mut q = transaction::Entity::find()
+    let rows: Vec<(TransactionType, i64, Option<i64>)> = transaction::Entity::find()
         .select_only()
         .column(X::Kind)
+        .column_as(hour_bucket(db.get_database_backend(), "created_at", bounds[0]), "h")
+        .column_as(Expr::col(X::Amount).sum().cast_as("BIGINT"), "a")
         .filter(X::CreatedAt.gte(bounds[0]))
         .filter(X::CreatedAt.lt(bounds[days]))
-        .group_by(X::Kind);
-    for i in 0..days {
-        let within = X::CreatedAt.gte(bounds[i]).and(X::CreatedAt.lt(bounds[i + 1]));
-        q = q.column_as(
-            Expr::expr(Expr::case(within, Expr::col(X::Amount)).finally(0)).sum().cast_as("BIGINT"),
-            format!("d{i}"),
-        );
-    }
+        .group_by(X::Kind)
+        .group_by(Expr::cust("h"))
+        .into_tuple()
+        .all(db)
+        .await?;
     let mut out: Vec<WalletDay> =
         (0..days).map(|i| WalletDay { date: from + Duration::days(i as i64), ..WalletDay::default() }).collect();
-    for row in db.query_all_raw(q.build(db.get_database_backend())).await? {
-        let kind: TransactionType = row.try_get("", "kind")?;
-        for (i, day) in out.iter_mut().enumerate() {
-            let v = row.try_get::<Option<i64>>("", &format!("d{i}"))?.unwrap_or(0);
-            match kind {
-                TransactionType::Deposit => day.deposited += v,
-                TransactionType::Withdraw => day.withdrawn += v,
-                TransactionType::CreditIssued => day.credits_issued += v,
-                TransactionType::CreditExpired => day.credits_expired += v,
-                TransactionType::Adjustment => day.corrections += v,
-                TransactionType::Reversal => day.corrections -= v,
-                TransactionType::PointsEarned | TransactionType::PointsRedeemed => {}
-            }
+    for (kind, h, amount) in rows {
+        let Some(day) = out.get_mut(day_of_hour(bounds, h)) else { continue };
+        let v = amount.unwrap_or(0);
+        match kind {
+            TransactionType::Deposit => day.deposited += v,
+            TransactionType::Withdraw => day.withdrawn += v,
+            TransactionType::CreditIssued => day.credits_issued += v,
+            TransactionType::CreditExpired => day.credits_expired += v,
+            TransactionType::Adjustment => day.corrections += v,
+            TransactionType::Reversal => day.corrections -= v,
+            TransactionType::PointsEarned | TransactionType::PointsRedeemed => {}
         }
     }
     Ok(out)
+}
+
+/// Whole hours from `start` to the timestamp column `column`, in SQL. With
+/// `start` a business-day start, an hour never straddles two days (time
+/// zones move by whole hours), so hours add up to days exactly.
+fn hour_bucket(backend: sea_orm::DbBackend, column: &str, start: DateTime<Utc>) -> Expr {
+    let origin = start.timestamp();
+    match backend {
+        sea_orm::DbBackend::Postgres => Expr::cust_with_values(
+            format!("CAST(FLOOR((EXTRACT(EPOCH FROM {column}) - $1) / 3600) AS BIGINT)"),
+            [origin],
+        ),
+        _ => Expr::cust_with_values(
+            format!("CAST((CAST(strftime('%s', {column}) AS INTEGER) - ?) / 3600 AS INTEGER)"),
+            [origin],
+        ),
+    }
+}
+
+/// The day (index into `bounds`' days) hour `h` after `bounds[0]` falls in.
+fn day_of_hour(bounds: &[DateTime<Utc>], h: i64) -> usize {
+    let at = bounds[0] + Duration::hours(h);
+    bounds.partition_point(|b| *b <= at).saturating_sub(1)
 }
 
 /// Integer average, `None` over nothing.
@@ -402,4 +480,23 @@ async fn agents(
         .collect();
     out.sort_by(|a, b| b.completed.cmp(&a.completed).then(b.open.cmp(&a.open)).then(a.name.cmp(&b.name)));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_fall_into_business_days_across_a_dst_change() {
+        // New York, 7 to 9 March 2026: the 8th has 23 hours.
+        let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let from = NaiveDate::from_ymd_opt(2026, 3, 7).unwrap();
+        let bounds: Vec<_> = (0..=3).map(|i| day_start(tz, from + Duration::days(i)).unwrap()).collect();
+        assert_eq!(day_of_hour(&bounds, 0), 0);
+        assert_eq!(day_of_hour(&bounds, 23), 0);
+        assert_eq!(day_of_hour(&bounds, 24), 1, "midnight of the 8th");
+        assert_eq!(day_of_hour(&bounds, 24 + 22), 1, "the 8th's last hour");
+        assert_eq!(day_of_hour(&bounds, 24 + 23), 2, "the 9th starts 23 hours later");
+        assert_eq!(day_of_hour(&bounds, 24 + 23 + 24), 3, "past the period");
+    }
 }
