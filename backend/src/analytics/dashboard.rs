@@ -176,7 +176,14 @@ async fn customer_figures(ctx: &AppCtx, start: DateTime<Utc>, end: DateTime<Utc>
     use customer::Column as C;
     let new = C::CreatedAt.gte(start).and(C::CreatedAt.lt(end));
     let buyer = C::OrderCount.gt(0);
-    let row: Option<(i64, Option<i64>, Option<i64>, Option<i64>)> = customer::Entity::find()
+    #[derive(FromQueryResult)]
+    struct Row {
+        n: i64,
+        new: Option<i64>,
+        spent: Option<i64>,
+        buyers: Option<i64>,
+    }
+    let row = customer::Entity::find()
         .select_only()
         .column_as(Expr::col(C::Id).count(), "n")
         .column_as(Expr::expr(Expr::case(new, 1).finally(0)).sum().cast_as("BIGINT"), "new")
@@ -185,12 +192,12 @@ async fn customer_figures(ctx: &AppCtx, start: DateTime<Utc>, end: DateTime<Utc>
             "spent",
         )
         .column_as(Expr::expr(Expr::case(buyer, 1).finally(0)).sum().cast_as("BIGINT"), "buyers")
-        .into_tuple()
+        .into_model::<Row>()
         .one(ctx.db.conn())
         .await?;
-    let (n, new, spent, buyers) = row.unwrap_or_default();
-    let (spent, buyers) = (spent.unwrap_or(0), buyers.unwrap_or(0));
-    Ok((n, new.unwrap_or(0), if buyers > 0 { spent / buyers } else { 0 }))
+    let Some(r) = row else { return Ok((0, 0, 0)) };
+    let (spent, buyers) = (r.spent.unwrap_or(0), r.buyers.unwrap_or(0));
+    Ok((r.n, r.new.unwrap_or(0), if buyers > 0 { spent / buyers } else { 0 }))
 }
 
 /// Orders of the period per day, and their totals: one scan grouped by
@@ -287,7 +294,8 @@ async fn tickets(ctx: &AppCtx, now: DateTime<Utc>) -> AppResult<(Vec<(String, i6
 /// into `(value, count)`, most first.
 async fn distributions(ctx: &AppCtx) -> AppResult<(Vec<(String, i64)>, Vec<(String, i64)>, Vec<(String, i64)>)> {
     use customer::Column as C;
-    let rows: Vec<(Option<String>, Option<String>, Option<String>, i64)> = customer::Entity::find()
+    type Group = (Option<String>, Option<String>, Option<String>, i64);
+    let rows: Vec<Group> = customer::Entity::find()
         .select_only()
         .column(C::Tier)
         .column(C::RfmSegment)
@@ -299,7 +307,7 @@ async fn distributions(ctx: &AppCtx) -> AppResult<(Vec<(String, i64)>, Vec<(Stri
         .into_tuple()
         .all(ctx.db.conn())
         .await?;
-    let fold = |pick: fn(&(Option<String>, Option<String>, Option<String>, i64)) -> &Option<String>| {
+    let fold = |pick: fn(&Group) -> &Option<String>| {
         let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
         for row in &rows {
             if let Some(v) = pick(row) {

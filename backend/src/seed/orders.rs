@@ -50,8 +50,11 @@ const CHANNELS: [OrderChannel; 8] = [
     OrderChannel::Other,
 ];
 
-/// The orders of customer `id`: `(k, ordered_at, amount, status, channel)`.
-fn orders_of(id: i64, average: f64, now: DateTime<Utc>) -> Vec<(u32, DateTime<Utc>, i64, OrderStatus, OrderChannel)> {
+/// One seeded order: `(k, ordered_at, amount, status, channel)`.
+type Seeded = (u32, DateTime<Utc>, i64, OrderStatus, OrderChannel);
+
+/// The orders of customer `id`.
+fn orders_of(id: i64, average: f64, now: DateTime<Utc>) -> Vec<Seeded> {
     let mut rng = StdRng::seed_from_u64(id as u64 ^ 0x5eed_0d3e);
     let n = rng.random_range(0..=((average * 2.0).round() as u32));
     // Most customers were active recently; a few not for most of a year.
@@ -113,14 +116,10 @@ pub async fn orders(ctx: &AppCtx, total: u64, progress: bool) -> anyhow::Result<
             .await?
             .into_iter()
             .collect();
-        let mut by_day: BTreeMap<NaiveDate, Vec<(i64, u32, DateTime<Utc>, i64, OrderStatus, OrderChannel)>> =
-            BTreeMap::new();
+        let mut by_day: BTreeMap<NaiveDate, Vec<(i64, Seeded)>> = BTreeMap::new();
         for &id in ids.iter().filter(|id| !seeded.contains(id)) {
-            for (k, at, amount, status, channel) in orders_of(id, average, now) {
-                by_day
-                    .entry(at.with_timezone(&ctx.tz).date_naive())
-                    .or_default()
-                    .push((id, k, at, amount, status, channel));
+            for o in orders_of(id, average, now) {
+                by_day.entry(o.1.with_timezone(&ctx.tz).date_naive()).or_default().push((id, o));
             }
         }
         let tx = ctx.begin().await?;
@@ -128,7 +127,7 @@ pub async fn orders(ctx: &AppCtx, total: u64, progress: bool) -> anyhow::Result<
         for (day, list) in by_day {
             let family = format!("ORD-{}", day.format("%Y%m%d"));
             let numbers = ctx.db.reserve_code_numbers(&tx, "ORD", &family, list.len() as i64).await?;
-            for ((id, k, at, amount, status, channel), n) in list.into_iter().zip(numbers) {
+            for ((id, (k, at, amount, status, channel)), n) in list.into_iter().zip(numbers) {
                 rows.push(order::ActiveModel {
                     code: Set(order_code(day, n)),
                     customer_id: Set(id),
