@@ -556,17 +556,18 @@ pub async fn recalculate_in(
         .exec(tx.db())
         .await?;
 
+    let mut timeline = Vec::with_capacity(changes.len());
     for c in &changes {
         let data = json!({ "from": c.tier.to_value(), "to": c.new_tier });
         let summary = format!("Tier {} → {} (RFM)", c.tier.to_value(), c.new_tier);
-        crate::activities::service::record(tx.db(), c.id, "customer.tier_changed", summary, data.clone(), actor, now)
-            .await?;
         let mut ev = DomainEvent::new("customer.tier_changed", "customer", c.id, &actor.actor(), now);
         ev.customer_id = Some(c.id);
         ev.assigned_agent_id = c.assigned_agent_id;
-        ev.data = data;
+        ev.data = data.clone();
         tx.publish(ev);
+        timeline.push((c.id, summary, data));
     }
+    crate::activities::service::record_many(tx.db(), "customer.tier_changed", timeline, actor, now).await?;
     Ok(Recalculated { scored: res.rows_affected, tier_changes: changes.len() as u64 })
 }
 
