@@ -9,9 +9,10 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
 
 use crate::app::AppCtx;
+use crate::auth::Principal;
 use crate::auth::model::user;
 use crate::bank::TransferStatus;
 use crate::bank::model::bank_transfer;
@@ -21,7 +22,8 @@ use crate::error::{AppError, AppResult};
 use crate::orders::OrderStatus;
 use crate::orders::model::order;
 use crate::tickets::model::{TicketStatus, TicketType, ticket};
-use crate::wallets::model::{TransactionType, credit, transaction, wallet};
+use crate::tickets::service::TicketListQuery;
+use crate::wallets::model::{TransactionType, credit, transaction};
 
 /// The longest period the daily series covers.
 pub const MAX_DAYS: i64 = 92;
@@ -100,15 +102,15 @@ pub struct AgentFigures {
     pub overdue: i64,
 }
 
-#[derive(FromQueryResult)]
-struct Sum2 {
-    a: Option<i64>,
-    b: Option<i64>,
-}
-
 /// The figures for the days `from` to `to` (both included) of time zone
 /// `tz` (usually the business time zone, `ctx.tz`).
-pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate, tz: chrono_tz::Tz) -> AppResult<Dashboard> {
+pub async fn dashboard(
+    ctx: &AppCtx,
+    actor: &Principal,
+    from: NaiveDate,
+    to: NaiveDate,
+    tz: chrono_tz::Tz,
+) -> AppResult<Dashboard> {
     if to < from {
         return Err(AppError::bad_input("to", "must not be before from"));
     }
@@ -134,9 +136,9 @@ pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate, tz: chrono_
     ) = tokio::try_join!(
         customer_figures(ctx, start, end),
         orders_daily(ctx, from, &bounds),
-        money(ctx, now),
+        money(ctx, actor, now),
         transfers(ctx, start, end),
-        tickets(ctx, now),
+        tickets(ctx, actor),
         wallet_daily(ctx, from, &bounds),
         resolution_by_type(ctx, start, end),
         agents(ctx, start, end, now),
@@ -152,7 +154,7 @@ pub async fn dashboard(ctx: &AppCtx, from: NaiveDate, to: NaiveDate, tz: chrono_
         customers_new,
         orders,
         revenue,
-        average_order_value: if orders > 0 { revenue / orders } else { 0 },
+        average_order_value: average(Some(revenue), orders).unwrap_or(0),
         clv,
         daily,
         wallet_real,
@@ -196,8 +198,8 @@ async fn customer_figures(ctx: &AppCtx, start: DateTime<Utc>, end: DateTime<Utc>
         .one(ctx.db.conn())
         .await?;
     let Some(r) = row else { return Ok((0, 0, 0)) };
-    let (spent, buyers) = (r.spent.unwrap_or(0), r.buyers.unwrap_or(0));
-    Ok((r.n, r.new.unwrap_or(0), if buyers > 0 { spent / buyers } else { 0 }))
+    let buyers = r.buyers.unwrap_or(0);
+    Ok((r.n, r.new.unwrap_or(0), average(r.spent, buyers).unwrap_or(0)))
 }
 
 /// Orders of the period per day, and their totals: one scan grouped by
@@ -231,26 +233,17 @@ async fn orders_daily(ctx: &AppCtx, from: NaiveDate, bounds: &[DateTime<Utc>]) -
 }
 
 /// `(real, virtual, left on credits expiring within 7 days)` now.
-async fn money(ctx: &AppCtx, now: DateTime<Utc>) -> AppResult<(i64, i64, i64)> {
-    let db = ctx.db.conn();
-    let w = wallet::Entity::find()
-        .select_only()
-        .column_as(Expr::col(wallet::Column::RealBalance).sum().cast_as("BIGINT"), "a")
-        .column_as(Expr::col(wallet::Column::VirtualBalance).sum().cast_as("BIGINT"), "b")
-        .into_model::<Sum2>()
-        .one(db)
-        .await?;
-    let expiring = credit::Entity::find()
+async fn money(ctx: &AppCtx, actor: &Principal, now: DateTime<Utc>) -> AppResult<(i64, i64, i64)> {
+    let w = super::kpis::wallet_sums(ctx, actor).await?;
+    let expiring: Option<Option<i64>> = credit::Entity::find()
         .select_only()
         .column_as(Expr::col(credit::Column::Remaining).sum().cast_as("BIGINT"), "a")
-        .column_as(Expr::col(credit::Column::Id).count().cast_as("BIGINT"), "b")
         .filter(credit::Column::Status.eq(crate::wallets::model::CreditStatus::Active))
         .filter(credit::Column::ExpiresAt.lt(now + Duration::days(7)))
-        .into_model::<Sum2>()
-        .one(db)
+        .into_tuple()
+        .one(ctx.db.conn())
         .await?;
-    let (real, virt) = w.map_or((0, 0), |s| (s.a.unwrap_or(0), s.b.unwrap_or(0)));
-    Ok((real, virt, expiring.and_then(|s| s.a).unwrap_or(0)))
+    Ok((w.real.unwrap_or(0), w.virt.unwrap_or(0), expiring.flatten().unwrap_or(0)))
 }
 
 /// Incoming bank transfers of the period by their status now: `(linked, pending)`.
@@ -269,8 +262,9 @@ async fn transfers(ctx: &AppCtx, start: DateTime<Utc>, end: DateTime<Utc>) -> Ap
     Ok((of(TransferStatus::Linked), of(TransferStatus::Pending)))
 }
 
-/// Tickets by status now, and how many open ones are overdue.
-async fn tickets(ctx: &AppCtx, now: DateTime<Utc>) -> AppResult<(Vec<(String, i64)>, i64)> {
+/// Tickets by status now, and how many open ones are overdue (the ticket
+/// list's `overdue` filter).
+async fn tickets(ctx: &AppCtx, actor: &Principal) -> AppResult<(Vec<(String, i64)>, i64)> {
     let db = ctx.db.conn();
     let mut by_status: Vec<(TicketStatus, i64)> = ticket::Entity::find()
         .select_only()
@@ -281,11 +275,8 @@ async fn tickets(ctx: &AppCtx, now: DateTime<Utc>) -> AppResult<(Vec<(String, i6
         .all(db)
         .await?;
     by_status.sort_by_key(|(s, _)| *s as u8);
-    let overdue = ticket::Entity::find()
-        .filter(ticket::Column::Status.is_in(TicketStatus::OPEN))
-        .filter(ticket::Column::CarrierDeadline.lt(now))
-        .count(db)
-        .await? as i64;
+    let overdue = TicketListQuery { overdue: Some(true), ..Default::default() };
+    let overdue = crate::tickets::service::count(ctx, actor, &overdue).await? as i64;
     Ok((by_status.into_iter().map(|(s, n)| (s.to_value(), n)).collect(), overdue))
 }
 
@@ -444,7 +435,7 @@ async fn agents(
         .into_model::<AgentDone>()
         .all(db)
         .await?;
-    let overdue = T::CarrierDeadline.lt(now);
+    let overdue = crate::tickets::service::overdue_condition(now);
     let open: Vec<(i64, i64, Option<i64>)> = ticket::Entity::find()
         .select_only()
         .column(T::AssigneeId)

@@ -512,7 +512,7 @@ impl DashboardQuery {
                 .map_err(|_| AppError::bad_input("timeZone", format!("unknown time zone {name:?}")))
                 .extend()?,
         };
-        let d = super::dashboard::dashboard(app, from, to, tz).await.extend()?;
+        let d = super::dashboard::dashboard(app, principal(ctx)?, from, to, tz).await.extend()?;
         Ok(PeriodDashboard {
             from,
             to,

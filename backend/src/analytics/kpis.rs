@@ -46,14 +46,14 @@ pub struct KpiSnapshot {
 }
 
 #[derive(FromQueryResult)]
-struct WalletSums {
-    real: Option<i64>,
-    virt: Option<i64>,
-    points: Option<i64>,
+pub(super) struct WalletSums {
+    pub real: Option<i64>,
+    pub virt: Option<i64>,
+    pub points: Option<i64>,
 }
 
 /// Sums of the balances of the wallets `actor` may see.
-async fn wallet_sums(ctx: &AppCtx, actor: &Principal) -> AppResult<WalletSums> {
+pub(super) async fn wallet_sums(ctx: &AppCtx, actor: &Principal) -> AppResult<WalletSums> {
     use wallet::Column as W;
     let mut q = wallet::Entity::find()
         .select_only()

@@ -348,7 +348,9 @@ pub struct TicketCursor {
     pub offset: Option<u64>,
 }
 
-fn overdue_condition(now: DateTime<Utc>) -> Condition {
+/// An open ticket past its carrier deadline at `now` (the one rule for
+/// "overdue": lists, stats and the dashboards use it).
+pub fn overdue_condition(now: DateTime<Utc>) -> Condition {
     Condition::all().add(ticket::Column::Status.is_in(TicketStatus::OPEN)).add(ticket::Column::CarrierDeadline.lt(now))
 }
 
