@@ -12,6 +12,8 @@
 //! - [`bank`]: incoming bank transfers (SePay webhook) matched to customers
 //!   and deposited into their wallets.
 //! - [`analytics`]: the live dashboard's KPI deltas (more with issue 7).
+//! - [`engagement`]: interactions with customers, their family members,
+//!   upcoming birthdays and anniversaries.
 //! - [`activities`]: the customer timeline every domain writes to.
 //! - [`audit`]: the hash-chained audit log of every mutation.
 //! - [`auth`]: staff users, JWTs, API keys, roles.
@@ -33,6 +35,7 @@ pub mod clock;
 pub mod config;
 pub mod customers;
 pub mod db;
+pub mod engagement;
 pub mod error;
 pub mod events;
 pub mod graphql;
