@@ -11,6 +11,7 @@ mod m20261121_000005_orders;
 mod m20261121_000006_rfm;
 mod m20261121_000007_job_runs;
 mod m20261121_000008_customer_flags;
+mod m20261122_000009_campaigns;
 mod m20261122_000010_engagement;
 
 /// Every migration, oldest first.
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_rfm::Migration),
             Box::new(m20261121_000007_job_runs::Migration),
             Box::new(m20261121_000008_customer_flags::Migration),
+            Box::new(m20261122_000009_campaigns::Migration),
             Box::new(m20261122_000010_engagement::Migration),
         ]
     }
