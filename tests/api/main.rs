@@ -9,6 +9,7 @@ mod auth;
 mod bank;
 mod customers;
 mod dashboard;
+mod engagement;
 mod fraud;
 mod graphql_limits;
 mod imports;

@@ -161,6 +161,25 @@ impl Customer {
         let all = loaders(ctx).notes.load_one(self.0.id).await.map_err(gql)?.unwrap_or_default();
         Ok(all.into_iter().take(first as usize).map(CustomerNote).collect())
     }
+    /// Family members, oldest entry first (batched across a page of customers).
+    async fn family_members(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::engagement::graphql::FamilyMember>> {
+        let all = loaders(ctx).family.load_one(self.0.id).await.map_err(gql)?.unwrap_or_default();
+        Ok(all.into_iter().map(crate::engagement::graphql::FamilyMember).collect())
+    }
+    /// The newest interactions (batched across a page of customers); the
+    /// whole list is `interactions(customerId:)`.
+    async fn interactions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10, validator(minimum = 1, maximum = 100))] first: i32,
+    ) -> async_graphql::Result<Vec<crate::engagement::graphql::Interaction>> {
+        let key = (self.0.id, first as u64);
+        let list = loaders(ctx).interactions.load_one(key).await.map_err(gql)?.unwrap_or_default();
+        Ok(list.into_iter().map(crate::engagement::graphql::Interaction).collect())
+    }
     /// This customer's tickets (newest first unless sorted), filtered like `tickets`.
     #[graphql(complexity = "connection::complexity(first, child_complexity)")]
     async fn tickets(

@@ -4,6 +4,8 @@
 //! birthdays and anniversaries coming up in the next days (see
 //! [`service`]).
 
+pub mod graphql;
 pub mod model;
+pub mod service;
 
 pub use model::{InteractionChannel, InteractionDirection, Relationship};

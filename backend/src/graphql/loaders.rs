@@ -10,6 +10,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use crate::app::AppCtx;
 use crate::auth::model::user;
 use crate::customers::model::{customer, note};
+use crate::engagement::model::{family_member, interaction};
 use crate::error::AppError;
 use crate::wallets::model::wallet;
 
@@ -29,6 +30,49 @@ pub struct NotesByCustomer(pub AppCtx);
 pub struct UserById(pub AppCtx);
 /// Customers by id (the customers of a page of tickets).
 pub struct CustomerById(pub AppCtx);
+/// Family members by customer id (oldest entry first).
+pub struct FamilyByCustomer(pub AppCtx);
+/// A customer's newest interactions: `(customer id, how many)`.
+pub type RecentOf = (CustomerId, u64);
+/// The newest interactions by [`RecentOf`].
+pub struct RecentInteractions(pub AppCtx);
+
+impl Loader<CustomerId> for FamilyByCustomer {
+    type Value = Vec<family_member::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CustomerId]) -> Result<HashMap<CustomerId, Vec<family_member::Model>>, LoadError> {
+        let rows = crate::engagement::service::family_of(self.0.db.conn(), keys).await.map_err(Arc::new)?;
+        let mut out: HashMap<CustomerId, Vec<family_member::Model>> = HashMap::new();
+        for m in rows {
+            out.entry(m.customer_id).or_default().push(m);
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<RecentOf> for RecentInteractions {
+    type Value = Vec<interaction::Model>;
+    type Error = LoadError;
+
+    /// One query per distinct page size in the batch (usually one).
+    async fn load(&self, keys: &[RecentOf]) -> Result<HashMap<RecentOf, Vec<interaction::Model>>, LoadError> {
+        let mut by_size: HashMap<u64, Vec<CustomerId>> = HashMap::new();
+        for (customer, first) in keys {
+            by_size.entry(*first).or_default().push(*customer);
+        }
+        let mut out: HashMap<RecentOf, Vec<interaction::Model>> = HashMap::new();
+        for (first, customers) in by_size {
+            let rows = crate::engagement::service::recent_interactions_of(self.0.db.conn(), &customers, first)
+                .await
+                .map_err(Arc::new)?;
+            for i in rows {
+                out.entry((i.customer_id, first)).or_default().push(i);
+            }
+        }
+        Ok(out)
+    }
+}
 
 impl Loader<CustomerId> for CustomerById {
     type Value = customer::Model;
@@ -80,6 +124,8 @@ pub struct Loaders {
     pub notes: DataLoader<NotesByCustomer>,
     pub users: DataLoader<UserById>,
     pub customers: DataLoader<CustomerById>,
+    pub family: DataLoader<FamilyByCustomer>,
+    pub interactions: DataLoader<RecentInteractions>,
 }
 
 impl Loaders {
@@ -90,6 +136,8 @@ impl Loaders {
             notes: DataLoader::new(NotesByCustomer(app.clone()), tokio::spawn),
             users: DataLoader::new(UserById(app.clone()), tokio::spawn),
             customers: DataLoader::new(CustomerById(app.clone()), tokio::spawn),
+            family: DataLoader::new(FamilyByCustomer(app.clone()), tokio::spawn),
+            interactions: DataLoader::new(RecentInteractions(app.clone()), tokio::spawn),
         })
     }
 }
