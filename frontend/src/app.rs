@@ -29,6 +29,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tickets/:id") view=|| signed_in(screens::tickets::TicketPage) />
                 <Route path=path!("/transfers") view=|| signed_in(screens::transfers::TransfersPage) />
                 <Route path=path!("/analytics") view=|| signed_in(screens::analytics::AnalyticsPage) />
+                <Route path=path!("/campaigns") view=|| signed_in(screens::campaigns::CampaignsPage) />
+                <Route path=path!("/campaigns/new") view=|| signed_in(screens::campaigns::NewCampaignPage) />
+                <Route path=path!("/campaigns/:id") view=|| signed_in(screens::campaigns::CampaignPage) />
+                <Route path=path!("/campaigns/:id/edit") view=|| signed_in(screens::campaigns::EditCampaignPage) />
                 <Route path=path!("/admin") view=|| signed_in(screens::admin::AdminPage) />
                 <Route path=path!("/admin/:tab") view=|| signed_in(screens::admin::AdminPage) />
             </Routes>

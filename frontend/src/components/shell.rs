@@ -22,6 +22,7 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/tickets", "Tickets", Role::Viewer),
     ("/transfers", "Bank transfers", Role::Viewer),
     ("/analytics", "Analytics", Role::Manager),
+    ("/campaigns", "Campaigns", Role::Manager),
     ("/admin", "Admin", Role::Admin),
 ];
 

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod campaigns;
 pub mod customer;
 pub mod customers;
 pub mod dashboard;
