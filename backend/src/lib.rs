@@ -14,6 +14,8 @@
 //! - [`analytics`]: the live dashboard's KPI deltas (more with issue 7).
 //! - [`engagement`]: interactions with customers, their family members,
 //!   upcoming birthdays and anniversaries.
+//! - [`automation`]: daily call tasks, agents' call performance, product
+//!   recommendation rules.
 //! - [`activities`]: the customer timeline every domain writes to.
 //! - [`audit`]: the hash-chained audit log of every mutation.
 //! - [`auth`]: staff users, JWTs, API keys, roles.
@@ -29,6 +31,7 @@ pub mod analytics;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod automation;
 pub mod bank;
 pub mod cli;
 pub mod clock;

@@ -13,6 +13,7 @@ mod m20261121_000007_job_runs;
 mod m20261121_000008_customer_flags;
 mod m20261122_000009_campaigns;
 mod m20261122_000010_engagement;
+mod m20261122_000011_call_tasks;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_customer_flags::Migration),
             Box::new(m20261122_000009_campaigns::Migration),
             Box::new(m20261122_000010_engagement::Migration),
+            Box::new(m20261122_000011_call_tasks::Migration),
         ]
     }
 }

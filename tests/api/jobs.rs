@@ -13,7 +13,7 @@ crate::on_both! {
     async fn an_admin_lists_the_jobs_and_runs_one_now(app) {
         let jobs = app.gql("{ jobs { name schedule nextRunAt lastRun { ok } } }", json!({})).await;
         let names: Vec<&str> = jobs["data"]["jobs"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap()).collect();
-        assert_eq!(names, ["credit-expiry", "ticket-sla", "rfm", "fraud"], "{jobs}");
+        assert_eq!(names, ["credit-expiry", "ticket-sla", "rfm", "fraud", "call-tasks"], "{jobs}");
         assert_eq!(jobs["data"]["jobs"][2]["schedule"], "0 30 1 * * *");
         assert!(jobs["data"]["jobs"][2]["nextRunAt"].is_string() && jobs["data"]["jobs"][2]["lastRun"].is_null(), "{jobs}");
 

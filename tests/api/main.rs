@@ -7,6 +7,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod bank;
+mod call_tasks;
 mod customers;
 mod dashboard;
 mod engagement;

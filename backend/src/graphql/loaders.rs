@@ -30,6 +30,8 @@ pub struct NotesByCustomer(pub AppCtx);
 pub struct UserById(pub AppCtx);
 /// Customers by id (the customers of a page of tickets).
 pub struct CustomerById(pub AppCtx);
+/// Product recommendations by customer type (for a page of call tasks).
+pub struct RecommendationsByType(pub AppCtx);
 /// Family members by customer id (oldest entry first).
 pub struct FamilyByCustomer(pub AppCtx);
 /// A customer's newest interactions: `(customer id, how many)`.
@@ -118,12 +120,25 @@ impl Loader<UserId> for UserById {
     }
 }
 
+impl Loader<crate::customers::model::CustomerType> for RecommendationsByType {
+    type Value = Vec<crate::automation::service::Recommendation>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[crate::customers::model::CustomerType],
+    ) -> Result<HashMap<crate::customers::model::CustomerType, Self::Value>, LoadError> {
+        crate::automation::service::recommendations_for_types(self.0.db.conn(), keys).await.map_err(Arc::new)
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
     pub wallets: DataLoader<WalletByCustomer>,
     pub notes: DataLoader<NotesByCustomer>,
     pub users: DataLoader<UserById>,
     pub customers: DataLoader<CustomerById>,
+    pub recommendations: DataLoader<RecommendationsByType>,
     pub family: DataLoader<FamilyByCustomer>,
     pub interactions: DataLoader<RecentInteractions>,
 }
@@ -136,6 +151,7 @@ impl Loaders {
             notes: DataLoader::new(NotesByCustomer(app.clone()), tokio::spawn),
             users: DataLoader::new(UserById(app.clone()), tokio::spawn),
             customers: DataLoader::new(CustomerById(app.clone()), tokio::spawn),
+            recommendations: DataLoader::new(RecommendationsByType(app.clone()), tokio::spawn),
             family: DataLoader::new(FamilyByCustomer(app.clone()), tokio::spawn),
             interactions: DataLoader::new(RecentInteractions(app.clone()), tokio::spawn),
         })

@@ -31,6 +31,7 @@ pub struct Query(
     crate::analytics::graphql::FraudQuery,
     crate::analytics::graphql::DashboardQuery,
     crate::jobs::graphql::JobQuery,
+    crate::automation::graphql::AutomationQuery,
 );
 
 /// Every mutation, by domain.
@@ -46,6 +47,7 @@ pub struct Mutation(
     crate::analytics::graphql::RfmMutation,
     crate::analytics::graphql::FraudMutation,
     crate::jobs::graphql::JobMutation,
+    crate::automation::graphql::AutomationMutation,
     crate::imports::graphql::ImportMutation,
 );
 

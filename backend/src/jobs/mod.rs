@@ -38,6 +38,9 @@ pub const TICKET_SLA: &str = "ticket-sla";
 pub const RFM: &str = "rfm";
 /// Runs the fraud rules (DESIGN 4.8), daily at 2 AM.
 pub const FRAUD: &str = "fraud";
+/// Generates the day's call tasks for the agents (DESIGN 4.7), daily at
+/// 6 AM.
+pub const CALL_TASKS: &str = "call-tasks";
 
 /// A job the scheduler runs.
 pub struct Job {
@@ -98,6 +101,18 @@ pub fn jobs() -> Vec<Job> {
                     let system = crate::auth::Principal::system();
                     let r = crate::analytics::fraud::run(&ctx, &system).await?;
                     Ok(format!("{} customers flagged", r.flagged.len()))
+                })
+            },
+        },
+        Job {
+            name: CALL_TASKS,
+            description: "Creates today's call tasks (welcome, follow-up, at-risk, birthday) and deals them to agents.",
+            cron: "0 0 6 * * *",
+            run: |ctx| {
+                Box::pin(async move {
+                    let today = crate::automation::service::today(&ctx);
+                    let r = crate::automation::service::generate_call_tasks(&ctx, today).await?;
+                    Ok(r.summary())
                 })
             },
         },
