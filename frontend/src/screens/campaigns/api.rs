@@ -244,7 +244,6 @@ pub struct Campaign {
     pub counts: Counts,
     /// The final counts, once completed or cancelled.
     pub summary: Option<Value>,
-    pub created_by: String,
     pub created_at: String,
     pub started_at: Option<String>,
     pub completed_at: Option<String>,

@@ -214,7 +214,7 @@ fn CampaignBody(campaign: Campaign) -> impl IntoView {
                 </div>
                 <dl class="campaign-meta">
                     <dt>"Window"</dt><dd>{window}</dd>
-                    <dt>"Created"</dt><dd>{format!("{} by {}", format::datetime(&campaign.created_at), campaign.created_by)}</dd>
+                    <dt>"Created"</dt><dd>{format::datetime(&campaign.created_at)}</dd>
                     {campaign.started_at.clone().map(|t| view! { <dt>"Started"</dt><dd>{format::datetime(&t)}</dd> })}
                     {campaign.completed_at.clone().map(|t| view! { <dt>"Ended"</dt><dd>{format::datetime(&t)}</dd> })}
                 </dl>
