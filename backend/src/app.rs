@@ -116,6 +116,19 @@ impl Application {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
+    /// Where vendors post delivery receipts: `public_url`, or the bound
+    /// address (an unspecified address is reached on loopback).
+    pub fn receipts_url(&self) -> String {
+        if let Some(base) = &self.ctx.config.public_url {
+            return format!("{}/webhooks/receipts", base.trim_end_matches('/'));
+        }
+        let mut addr = self.local_addr();
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}/webhooks/receipts")
+    }
+
     /// The shared context (tests use it to look inside).
     pub fn ctx(&self) -> &AppCtx {
         &self.ctx
@@ -132,7 +145,17 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = crate::http::router(self.ctx.clone());
-        let jobs = if self.ctx.config.jobs_enabled { crate::jobs::spawn(&self.ctx) } else { Vec::new() };
+        let mut jobs = if self.ctx.config.jobs_enabled { crate::jobs::spawn(&self.ctx) } else { Vec::new() };
+        if self.ctx.config.delivery_enabled {
+            jobs.extend(crate::campaigns::delivery::spawn(&self.ctx, self.receipts_url()));
+        }
+        // On shutdown the background work stops at once (its claims and
+        // locks expire; nothing it did is half-written) while HTTP drains.
+        let stop: Vec<tokio::task::AbortHandle> = jobs.iter().map(|j| j.abort_handle()).collect();
+        let shutdown = async move {
+            shutdown.await;
+            stop.iter().for_each(tokio::task::AbortHandle::abort);
+        };
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await

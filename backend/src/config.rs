@@ -98,6 +98,35 @@ pub struct Config {
     /// Ticket compensation above this amount (minor units) needs a
     /// MANAGER's approval.
     pub compensation_approval_limit: i64,
+    /// Deliver campaign messages from this process (the workers share the
+    /// queue in the database with the other instances).
+    pub delivery_enabled: bool,
+    /// How often an idle delivery worker looks for work, in milliseconds.
+    pub delivery_tick_ms: u64,
+    /// Messages a worker claims and hands to a vendor at once.
+    pub delivery_batch: u32,
+    /// Messages per second per channel from this instance.
+    pub delivery_rate_per_second: u32,
+    /// How long a claimed message is a worker's; after that (a crash) it
+    /// goes back to the queue and is sent again with the same idempotency
+    /// key.
+    pub delivery_lease_seconds: u64,
+    /// Tries per message before it fails for good.
+    pub delivery_max_attempts: i32,
+    /// Share of messages the built-in simulated vendor fails, in percent.
+    pub sim_vendor_failure_percent: u8,
+    /// Channels delivered through the generic HTTP webhook adapter, by
+    /// channel (`{ SMS = "https://sms.example/send" }`); the others go to
+    /// the simulated vendor.
+    pub channel_webhooks: std::collections::BTreeMap<String, String>,
+    /// Secret vendors send on `POST /webhooks/receipts`
+    /// (`X-Webhook-Secret`); by default derived from the JWT secret, so
+    /// every instance agrees and the simulated vendor knows it.
+    #[serde(serialize_with = "ser_opt_secret")]
+    pub receipts_secret: Option<SecretString>,
+    /// This server's address as vendors reach it (receipts go to
+    /// `<public_url>/webhooks/receipts`); by default the bound address.
+    pub public_url: Option<String>,
 }
 
 fn ser_secret<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
@@ -143,6 +172,16 @@ impl Default for Config {
             events_buffer: 4096,
             ticket_code_prefix: "TV".into(),
             compensation_approval_limit: 500_000,
+            delivery_enabled: true,
+            delivery_tick_ms: 200,
+            delivery_batch: 500,
+            delivery_rate_per_second: 10_000,
+            delivery_lease_seconds: 60,
+            delivery_max_attempts: 5,
+            sim_vendor_failure_percent: 10,
+            channel_webhooks: Default::default(),
+            receipts_secret: None,
+            public_url: None,
         }
     }
 }
@@ -189,6 +228,18 @@ impl Config {
             bail!("currency_decimals must be between 0 and 6");
         }
         crate::jobs::check_schedules(&self.job_schedules)?;
+        if self.sim_vendor_failure_percent > 100 {
+            bail!("sim_vendor_failure_percent must be between 0 and 100");
+        }
+        if self.delivery_batch == 0 || self.delivery_rate_per_second == 0 {
+            bail!("delivery_batch and delivery_rate_per_second must be at least 1");
+        }
+        for (channel, url) in &self.channel_webhooks {
+            if !["SMS", "EMAIL", "WHATSAPP", "PUSH"].contains(&channel.as_str()) {
+                bail!("channel_webhooks: unknown channel {channel:?} (SMS, EMAIL, WHATSAPP or PUSH)");
+            }
+            url::Url::parse(url).with_context(|| format!("channel_webhooks.{channel}: {url:?} is not a URL"))?;
+        }
         Ok(())
     }
 

@@ -219,6 +219,40 @@ pub fn contains_pattern(token: &str) -> String {
     format!("%{}%", token.replace(['\\', '%'], "").replace('_', " "))
 }
 
+/// A `LIKE` matching text that contains `token` literally: `%`, `_` and
+/// the escape character in the token match only themselves.
+pub fn like_literal(token: &str) -> sea_orm::sea_query::LikeExpr {
+    let escaped = token.replace('!', "!!").replace('%', "!%").replace('_', "!_");
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('!')
+}
+
+/// A custom SQL expression written with `?` for its operands, in the
+/// backend's own placeholder style (`$1, $2` on PostgreSQL).
+pub fn custom_sql(
+    backend: sea_orm::DbBackend,
+    sql: &str,
+    exprs: Vec<sea_orm::sea_query::SimpleExpr>,
+) -> sea_orm::sea_query::SimpleExpr {
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            let mut n = 0;
+            sql.split('?')
+                .enumerate()
+                .map(|(i, piece)| {
+                    if i == 0 {
+                        piece.to_owned()
+                    } else {
+                        n += 1;
+                        format!("${n}{piece}")
+                    }
+                })
+                .collect()
+        }
+        _ => sql.to_owned(),
+    };
+    sea_orm::sea_query::Expr::cust_with_exprs(sql, exprs)
+}
+
 fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();

@@ -33,6 +33,7 @@ pub mod audit;
 pub mod auth;
 pub mod automation;
 pub mod bank;
+pub mod campaigns;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -120,6 +120,9 @@ pub fn test_config(database_url: &str) -> Config {
         // react quickly when it moves the clock.
         jobs_enabled: false,
         jobs_tick_ms: 50,
+        // Campaign delivery runs when a test asks for it.
+        delivery_enabled: false,
+        delivery_tick_ms: 50,
         ..Config::default()
     }
 }
@@ -286,6 +289,29 @@ impl TestApp {
             .await;
         assert!(res["errors"].is_null(), "createCustomer: {res}");
         res["data"]["createCustomer"].clone()
+    }
+
+    /// Stops this server, cutting its background work off wherever it is
+    /// (like a crash: open transactions roll back), and starts another on
+    /// the same database with the test configuration changed by
+    /// `configure`. The new server owns the database's cleanup.
+    pub async fn restart(mut self, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let cleanup = self.cleanup.take();
+        let mut config = test_config(&self.database_url);
+        configure(&mut config);
+        let backend = self.backend;
+        drop(self);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut app = spawn_with(config, backend).await;
+        app.cleanup = cleanup;
+        app
+    }
+
+    /// Runs SQL straight on the test server's database (to prepare data
+    /// the API has no door for, such as derived fields).
+    pub async fn exec(&self, sql: &str) {
+        use sea_orm::ConnectionTrait;
+        self.ctx.db.conn().execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// SQL statements the server has run so far.

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod bank;
 mod call_tasks;
+mod campaigns;
 mod customers;
 mod dashboard;
 mod engagement;

@@ -147,6 +147,14 @@ pub mod customer {
         }
     }
 
+    /// Customers carrying `tag`. Tags are a JSON array, so the tag matches
+    /// as its quoted JSON string inside the array's text.
+    pub fn has_tag(tag: &str) -> sea_orm::sea_query::SimpleExpr {
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+        let needle = serde_json::to_string(tag.trim()).unwrap_or_default();
+        Expr::col((Entity, Column::Tags)).cast_as(Alias::new("TEXT")).like(crate::db::like_literal(&needle))
+    }
+
     impl Entity {
         /// Customers `agent` may see: all of them, or only those assigned to
         /// the agent when the caller is an AGENT.

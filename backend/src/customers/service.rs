@@ -2,7 +2,6 @@
 //! timeline and audit of every change, visibility by role, search.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -424,8 +423,7 @@ fn filtered(actor: &Principal, q: &CustomerListQuery) -> sea_orm::Select<custome
     if !q.tags.is_empty() {
         let mut any = Condition::any();
         for tag in &q.tags {
-            let needle = crate::db::contains_pattern(&serde_json::to_string(tag.trim()).unwrap_or_default());
-            any = any.add(Expr::col(customer::Column::Tags).cast_as(Alias::new("TEXT")).like(needle));
+            any = any.add(customer::has_tag(tag));
         }
         s = s.filter(any);
     }

@@ -31,6 +31,7 @@ pub struct Query(
     crate::analytics::graphql::FraudQuery,
     crate::analytics::graphql::DashboardQuery,
     crate::jobs::graphql::JobQuery,
+    crate::campaigns::graphql::CampaignQuery,
     crate::automation::graphql::AutomationQuery,
 );
 
@@ -49,6 +50,7 @@ pub struct Mutation(
     crate::jobs::graphql::JobMutation,
     crate::automation::graphql::AutomationMutation,
     crate::imports::graphql::ImportMutation,
+    crate::campaigns::graphql::CampaignMutation,
 );
 
 /// Every subscription, by domain.
@@ -58,6 +60,7 @@ pub struct Subscription(
     crate::wallets::graphql::WalletSubscription,
     crate::tickets::graphql::TicketSubscription,
     crate::analytics::graphql::AnalyticsSubscription,
+    crate::campaigns::graphql::CampaignSubscription,
 );
 
 /// The schema type served at `/graphql`.

@@ -5,7 +5,8 @@
 //! - `GET /graphql/ws` subscriptions (graphql-transport-ws; the token goes
 //!   in `connection_init`).
 //! - `/healthz` (alive), `/readyz` (database and Redis answer), `/metrics`.
-//! - `POST /webhooks/bank` bank transfers from SePay ([`webhooks`]).
+//! - `POST /webhooks/bank` bank transfers from SePay, `POST /webhooks/receipts`
+//!   delivery receipts from message vendors ([`webhooks`]).
 //! - everything else: the single-page app.
 
 mod graphql;
@@ -52,6 +53,7 @@ pub fn router(app: AppCtx) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/webhooks/bank", post(webhooks::bank))
+        .route("/webhooks/receipts", post(webhooks::receipts))
         .fallback_service(get(spa::serve_spa))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))

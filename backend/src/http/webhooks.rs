@@ -67,6 +67,43 @@ pub async fn bank(State(st): State<AppState>, headers: HeaderMap, body: Result<B
     }
 }
 
+/// Receives delivery receipts from a message vendor:
+/// `{"receipts": [{"idempotencyKey", "status": "DELIVERED" | "FAILED", "error"}]}`
+/// (at most 5,000), authenticated like the bank webhook with the receipts
+/// secret. Answers 200 `{"success": true, "applied": n, "ignored": m}`
+/// (ignored: already settled or unknown, so a vendor's retry is harmless),
+/// 401, 400 naming the bad field, or 500 (the vendor retries).
+#[tracing::instrument(skip_all)]
+pub async fn receipts(State(st): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let expected = crate::campaigns::delivery::receipts_secret(&st.app);
+    if !presented_secrets(&headers).iter().any(|given| same_secret(&expected, given)) {
+        return failure(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            None,
+            "send the receipts secret as `X-Webhook-Secret: <secret>`",
+        );
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return failure(e.status(), "BAD_USER_INPUT", Some("body"), &e.body_text()),
+    };
+    #[derive(serde::Deserialize)]
+    struct Body {
+        receipts: Vec<crate::campaigns::service::Receipt>,
+    }
+    let parsed: Body = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return failure(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", Some("body"), &e.to_string()),
+    };
+    match crate::campaigns::service::apply_receipts(&st.app, &parsed.receipts).await {
+        Ok(r) => {
+            (StatusCode::OK, Json(json!({"success": true, "applied": r.applied, "ignored": r.ignored}))).into_response()
+        }
+        Err(e) => app_failure(&e),
+    }
+}
+
 /// The secrets the caller sent: `Authorization: Apikey <s>` (any case of
 /// the scheme) and `X-Webhook-Secret: <s>`.
 fn presented_secrets(headers: &HeaderMap) -> Vec<&str> {
@@ -94,11 +131,11 @@ fn app_failure(e: &AppError) -> Response {
     let status = match e {
         AppError::BadInput { .. } => StatusCode::BAD_REQUEST,
         AppError::Db(err) => {
-            tracing::error!(error = %err, "bank webhook: database error");
+            tracing::error!(error = %err, "webhook: database error");
             StatusCode::INTERNAL_SERVER_ERROR
         }
         other => {
-            tracing::error!(error = ?other, "bank webhook failed");
+            tracing::error!(error = ?other, "webhook failed");
             StatusCode::INTERNAL_SERVER_ERROR
         }
     };
