@@ -572,7 +572,6 @@ pub async fn apply_receipts(ctx: &AppCtx, receipts: &[Receipt]) -> AppResult<Rec
     }
     let now = ctx.now();
     let mut tx = ctx.begin().await?;
-    let keys: Vec<String> = receipts.iter().map(|r| r.idempotency_key.clone()).collect();
     let open = [MessageStatus::Sending, MessageStatus::Sent];
     let settle = |status: MessageStatus, keys: Vec<String>, error: Option<String>| {
         message::Entity::update_many()
@@ -592,14 +591,9 @@ pub async fn apply_receipts(ctx: &AppCtx, receipts: &[Receipt]) -> AppResult<Rec
     }
     let applied = settled.len() as u64;
     timeline(&tx, &settled, now).await?;
-    let campaigns: Vec<i64> = message::Entity::find()
-        .select_only()
-        .column(message::Column::CampaignId)
-        .distinct()
-        .filter(message::Column::IdempotencyKey.is_in(keys))
-        .into_tuple()
-        .all(tx.db())
-        .await?;
+    let mut campaigns: Vec<i64> = settled.iter().map(|m| m.campaign_id).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
     settle_campaigns(&mut tx, &campaigns, now).await?;
     tx.commit().await?;
     Ok(ReceiptReport { applied, ignored: receipts.len() as u64 - applied })
@@ -640,19 +634,28 @@ fn clip(text: &str) -> String {
     if text.chars().count() > 120 { text.chars().take(117).collect::<String>() + "..." } else { text.to_owned() }
 }
 
-/// Publishes the progress of `ids` and completes those with nothing open
-/// (the last receipt, or the last expiry, completes the campaign and
-/// writes its summary). Part of the caller's transaction.
+/// Completes the campaigns of `ids` that have nothing open left (the last
+/// receipt, or the last expiry, completes a campaign and writes its
+/// summary) and publishes their progress. Part of the caller's
+/// transaction. Whether anything is open is one index probe; the full
+/// counts (a scan of the campaign's log) are taken at most once a second
+/// per campaign, and always at completion.
 pub async fn settle_campaigns(tx: &mut crate::db::Tx, ids: &[i64], now: DateTime<Utc>) -> AppResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let counts = counts_of(tx.db(), ids).await?;
     let system = Principal::system();
     for &id in ids {
-        let c = counts.get(&id).copied().unwrap_or_default();
+        let open = message::Entity::find()
+            .select_only()
+            .column(message::Column::Id)
+            .filter(message::Column::CampaignId.eq(id))
+            .filter(message::Column::Status.is_in(MessageStatus::OPEN))
+            .limit(1)
+            .into_tuple::<i64>()
+            .one(tx.db())
+            .await?
+            .is_some();
         let Some(mut camp) = campaign::Entity::find_by_id(id).one(tx.db()).await? else { continue };
-        if c.pending() == 0 && camp.status == CampaignStatus::Running {
+        if !open && camp.status == CampaignStatus::Running {
+            let c = counts_of(tx.db(), &[id]).await?.remove(&id).unwrap_or_default();
             let done = campaign::Entity::update_many()
                 .col_expr(campaign::Column::Status, Expr::val(CampaignStatus::Completed.as_str()).into())
                 .col_expr(campaign::Column::Summary, Expr::val(c.summary(now)).into())
@@ -667,10 +670,29 @@ pub async fn settle_campaigns(tx: &mut crate::db::Tx, ids: &[i64], now: DateTime
                     .await?;
                 camp.status = CampaignStatus::Completed;
             }
+            tx.publish(event("campaign.progress", &camp, &system, now, c.json()));
+        } else if progress_due(id) {
+            let c = counts_of(tx.db(), &[id]).await?.remove(&id).unwrap_or_default();
+            tx.publish(event("campaign.progress", &camp, &system, now, c.json()));
         }
-        tx.publish(event("campaign.progress", &camp, &system, now, c.json()));
     }
     Ok(())
+}
+
+/// True at most once a second per campaign (in this process).
+fn progress_due(id: i64) -> bool {
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+    static LAST: OnceLock<Mutex<HashMap<i64, Instant>>> = OnceLock::new();
+    let mut last = LAST.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let now = Instant::now();
+    match last.get(&id) {
+        Some(at) if now.duration_since(*at) < Duration::from_secs(1) => false,
+        _ => {
+            last.insert(id, now);
+            true
+        }
+    }
 }
 
 /// A campaign event; `data` carries the counts for progress.
