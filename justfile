@@ -56,6 +56,10 @@ bench-realtime *args:
 bench-analytics:
     scripts/bench-analytics.sh
 
+# Benchmark: previewSegment, a 1,000,000-customer audience snapshot and delivery throughput through the simulated vendor (PostgreSQL)
+bench-campaign:
+    scripts/bench-campaign.sh
+
 # The SPA: release bundle size (raw and gzip) and first render in headless Chromium (cold and warm cache)
 bench-spa:
     scripts/spa-size.sh
