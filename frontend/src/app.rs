@@ -28,6 +28,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tickets") view=|| signed_in(screens::tickets::TicketsPage) />
                 <Route path=path!("/tickets/:id") view=|| signed_in(screens::tickets::TicketPage) />
                 <Route path=path!("/transfers") view=|| signed_in(screens::transfers::TransfersPage) />
+                <Route path=path!("/call-tasks") view=|| signed_in(screens::call_tasks::CallTasksPage) />
                 <Route path=path!("/analytics") view=|| signed_in(screens::analytics::AnalyticsPage) />
                 <Route path=path!("/campaigns") view=|| signed_in(screens::campaigns::CampaignsPage) />
                 <Route path=path!("/campaigns/new") view=|| signed_in(screens::campaigns::NewCampaignPage) />

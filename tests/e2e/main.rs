@@ -18,6 +18,7 @@ mod browser;
 mod admin;
 mod analytics;
 mod bench;
+mod call_tasks;
 mod customer;
 mod customers;
 mod dashboard;

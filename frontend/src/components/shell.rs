@@ -21,6 +21,7 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/customers", "Customers", Role::Viewer),
     ("/tickets", "Tickets", Role::Viewer),
     ("/transfers", "Bank transfers", Role::Viewer),
+    ("/call-tasks", "Call tasks", Role::Agent),
     ("/analytics", "Analytics", Role::Manager),
     ("/campaigns", "Campaigns", Role::Manager),
     ("/admin", "Admin", Role::Admin),

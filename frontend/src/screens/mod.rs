@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod call_tasks;
 pub mod campaigns;
 pub mod customer;
 pub mod customers;
