@@ -209,6 +209,7 @@ impl AutomationQuery {
         guard = "RoleGuard::at_least(Role::Agent)",
         complexity = "connection::complexity(first, child_complexity)"
     )]
+    #[expect(clippy::too_many_arguments, reason = "one argument per filter of the GraphQL field")]
     async fn call_tasks(
         &self,
         ctx: &Context<'_>,
