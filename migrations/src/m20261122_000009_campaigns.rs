@@ -159,6 +159,8 @@ impl MigrationTrait for Migration {
             ("idx_comlog_campaign_status", vec![L::CampaignId, L::Status, L::Id], false),
             ("idx_comlog_status", vec![L::Status, L::Id], false),
             ("idx_comlog_customer", vec![L::CustomerId, L::Id], false),
+            // The dashboard's delivery figures for a period.
+            ("idx_comlog_receipt", vec![L::ReceiptAt, L::Status], false),
         ] {
             let mut idx = Index::create().name(name).table(L::Table).to_owned();
             if unique {

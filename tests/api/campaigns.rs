@@ -363,9 +363,29 @@ crate::on_both! {
         let blacklisted = app.customer("Bad", "0905999999").await;
         app.exec(&format!("UPDATE customers SET status = 'BLACKLISTED' WHERE id = {}", blacklisted["id"].as_str().unwrap())).await;
         let id = campaign(&app, all(vec![]), "Hi {{name}}, {{tier}} members get {{discount_code}}").await;
+        let mut ws = crate::realtime::subscribed(
+            &app,
+            &app.token(),
+            "subscription($id: ID) { campaignProgress(campaignId: $id) { campaignId status counts { audience pending sent failed } } }",
+            json!({ "id": id }),
+        )
+        .await;
         let res = app.gql("mutation($id: ID!) { startCampaign(id: $id) { status } }", json!({ "id": id })).await;
         assert_eq!(res["data"]["startCampaign"]["status"], "RUNNING", "{res}");
         let c = wait_for(&app, &id, |c| c["status"] == "COMPLETED").await;
+        // Progress came live, ending with the completion and its counts.
+        let mut last = Value::Null;
+        for _ in 0..1000 {
+            let msg = crate::realtime::next(&mut ws).await.expect("a progress message");
+            last = msg["payload"]["data"]["campaignProgress"].clone();
+            assert_eq!(last["campaignId"], id.as_str(), "{msg}");
+            if last["status"] == "COMPLETED" {
+                break;
+            }
+        }
+        assert_eq!(last["status"], "COMPLETED", "{last}");
+        assert_eq!(last["counts"]["pending"], 0, "{last}");
+        assert_eq!(last["counts"]["sent"], c["counts"]["sent"], "{last}");
         adds_up(&c);
         let n = |k: &str| c["counts"][k].as_i64().unwrap();
         assert_eq!(n("audience"), 40, "the blacklisted customer is left out: {c}");
@@ -406,6 +426,20 @@ crate::on_both! {
         assert_eq!(again["counts"], c["counts"]);
         let res = app.http.post(app.url("/webhooks/receipts")).json(&json!({ "receipts": [] })).send().await.unwrap();
         assert_eq!(res.status(), 401);
+        // The dashboard counts the campaign and its receipts.
+        let today = app.ctx.now().with_timezone(&app.ctx.tz).date_naive().to_string();
+        let d = app
+            .gql(
+                "query($d: NaiveDate!) { dashboard(from: $d, to: $d) { campaigns { running completed delivered failed deliveryRateBp } } }",
+                json!({ "d": today }),
+            )
+            .await;
+        let f = &d["data"]["dashboard"]["campaigns"];
+        assert_eq!(f["running"], 0, "{d}");
+        assert_eq!(f["completed"], 1, "{d}");
+        assert_eq!(f["delivered"], c["counts"]["sent"], "{d}");
+        assert_eq!(f["failed"], c["counts"]["failed"], "{d}");
+        assert_eq!(f["deliveryRateBp"], n("sent") * 10_000 / 40, "{d}");
     }
 
     async fn a_crash_mid_send_loses_nothing_and_sends_nothing_twice(app) {

@@ -22,7 +22,7 @@ async fn connect(app: &TestApp, payload: Value) -> Ws {
 }
 
 /// The next protocol message (text), or the close code.
-async fn next(ws: &mut Ws) -> Result<Value, Option<u16>> {
+pub(crate) async fn next(ws: &mut Ws) -> Result<Value, Option<u16>> {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a message within 10 s");
         match msg {
@@ -52,7 +52,7 @@ async fn subscribe_with(ws: &mut Ws, query: &str, variables: Value) {
 }
 
 /// A socket past `connection_ack`, subscribed to `query`.
-async fn subscribed(app: &TestApp, token: &str, query: &str, variables: Value) -> Ws {
+pub(crate) async fn subscribed(app: &TestApp, token: &str, query: &str, variables: Value) -> Ws {
     let mut ws = connect(app, json!({ "token": token })).await;
     assert_eq!(next(&mut ws).await.unwrap()["type"], "connection_ack");
     subscribe_with(&mut ws, query, variables).await;

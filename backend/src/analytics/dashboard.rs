@@ -65,6 +65,10 @@ pub struct Dashboard {
     pub resolution_by_type: Vec<TypeResolution>,
     /// Per assignee: what they completed in the period and hold now.
     pub agents: Vec<AgentFigures>,
+    /// Campaigns running now and deliveries settled in the period.
+    pub campaigns: crate::campaigns::service::Figures,
+    /// Per agent: call tasks due in the period and their outcomes.
+    pub calls: Vec<crate::automation::service::AgentPerformance>,
 }
 
 /// One day of ledger movements (minor units; points types left out).
@@ -133,6 +137,8 @@ pub async fn dashboard(
         resolution_by_type,
         agents,
         buckets,
+        campaigns,
+        calls,
     ) = tokio::try_join!(
         customer_figures(ctx, start, end),
         orders_daily(ctx, from, &bounds),
@@ -143,6 +149,8 @@ pub async fn dashboard(
         resolution_by_type(ctx, start, end),
         agents(ctx, start, end, now),
         distributions(ctx),
+        crate::campaigns::service::figures(ctx.db.conn(), start, end),
+        crate::automation::service::agent_performance(ctx.db.conn(), from, to),
     )?;
     let (customers_total, customers_new, clv) = people;
     let (wallet_real, wallet_virtual, expiring_7_days) = money;
@@ -170,6 +178,8 @@ pub async fn dashboard(
         wallet_daily,
         resolution_by_type,
         agents,
+        campaigns,
+        calls,
     })
 }
 

@@ -447,6 +447,27 @@ pub struct PeriodDashboard {
     pub resolution_by_type: Vec<TypeResolution>,
     /// Per assignee: tickets completed in the period and held open now.
     pub agents: Vec<AgentPerformance>,
+    /// Campaigns now and their deliveries in the period.
+    pub campaigns: DashboardCampaigns,
+    /// Per agent: call tasks due in the period, completed and successful.
+    pub call_performance: Vec<crate::automation::graphql::AgentCallPerformance>,
+}
+
+/// Campaigns on the dashboard.
+#[derive(async_graphql::SimpleObject)]
+pub struct DashboardCampaigns {
+    /// Campaigns sending now.
+    pub running: i64,
+    pub scheduled: i64,
+    pub paused: i64,
+    /// Campaigns completed in the period.
+    pub completed: i64,
+    /// Messages confirmed delivered by a receipt in the period.
+    pub delivered: i64,
+    /// Messages whose receipt in the period reported a failure.
+    pub failed: i64,
+    /// Delivered out of the period's receipts, in basis points (9000 = 90%).
+    pub delivery_rate_bp: i64,
 }
 
 /// One business-local day of wallet movements.
@@ -568,6 +589,16 @@ impl DashboardQuery {
                     overdue: a.overdue,
                 })
                 .collect(),
+            campaigns: DashboardCampaigns {
+                running: d.campaigns.running,
+                scheduled: d.campaigns.scheduled,
+                paused: d.campaigns.paused,
+                completed: d.campaigns.completed,
+                delivered: d.campaigns.delivered,
+                failed: d.campaigns.failed,
+                delivery_rate_bp: d.campaigns.delivery_rate_bp(),
+            },
+            call_performance: d.calls.into_iter().map(Into::into).collect(),
         })
     }
 }
