@@ -19,6 +19,7 @@ mod admin;
 mod analytics;
 mod bench;
 mod call_tasks;
+mod campaigns;
 mod customer;
 mod customers;
 mod dashboard;
