@@ -251,9 +251,9 @@ async fn mark_sent(ctx: &AppCtx, batch: &[Outgoing]) -> AppResult<()> {
     let mut tx = ctx.begin().await?;
     let ids: Vec<i64> = batch.iter().map(|m| m.id).collect();
     super::model::message::Entity::update_many()
-        .col_expr(super::model::message::Column::Status, Expr::val(MessageStatus::Sent.as_str()).into())
-        .col_expr(super::model::message::Column::SentAt, Expr::val(now).into())
-        .col_expr(super::model::message::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None).into())
+        .col_expr(super::model::message::Column::Status, Expr::val(MessageStatus::Sent.as_str()))
+        .col_expr(super::model::message::Column::SentAt, Expr::val(now))
+        .col_expr(super::model::message::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
         .filter(super::model::message::Column::Id.is_in(ids))
         .filter(super::model::message::Column::Status.eq(MessageStatus::Sending))
         .exec(tx.db())

@@ -214,9 +214,9 @@ enum Operand {
 impl From<Operand> for SimpleExpr {
     fn from(o: Operand) -> Self {
         match o {
-            Operand::Text(s) => Expr::val(s).into(),
-            Operand::Int(n) => Expr::val(n).into(),
-            Operand::Time(t) => Expr::val(t).into(),
+            Operand::Text(s) => Expr::val(s),
+            Operand::Int(n) => Expr::val(n),
+            Operand::Time(t) => Expr::val(t),
         }
     }
 }

@@ -297,8 +297,8 @@ pub async fn act(ctx: &AppCtx, actor: &Principal, id: i64, action: Action) -> Ap
     }
     if to == S::Cancelled {
         message::Entity::update_many()
-            .col_expr(message::Column::Status, Expr::val(MessageStatus::Cancelled.as_str()).into())
-            .col_expr(message::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None).into())
+            .col_expr(message::Column::Status, Expr::val(MessageStatus::Cancelled.as_str()))
+            .col_expr(message::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
             .filter(message::Column::CampaignId.eq(id))
             .filter(message::Column::Status.eq(MessageStatus::Queued))
             .exec(tx.db())
@@ -575,10 +575,10 @@ pub async fn apply_receipts(ctx: &AppCtx, receipts: &[Receipt]) -> AppResult<Rec
     let open = [MessageStatus::Sending, MessageStatus::Sent];
     let settle = |status: MessageStatus, keys: Vec<String>, error: Option<String>| {
         message::Entity::update_many()
-            .col_expr(message::Column::Status, Expr::val(status.as_str()).into())
-            .col_expr(message::Column::ReceiptAt, Expr::val(now).into())
-            .col_expr(message::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None).into())
-            .col_expr(message::Column::Error, Expr::val(error).into())
+            .col_expr(message::Column::Status, Expr::val(status.as_str()))
+            .col_expr(message::Column::ReceiptAt, Expr::val(now))
+            .col_expr(message::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
+            .col_expr(message::Column::Error, Expr::val(error))
             .filter(message::Column::IdempotencyKey.is_in(keys))
             .filter(message::Column::Status.is_in(open))
     };
@@ -657,10 +657,10 @@ pub async fn settle_campaigns(tx: &mut crate::db::Tx, ids: &[i64], now: DateTime
         if !open && camp.status == CampaignStatus::Running {
             let c = counts_of(tx.db(), &[id]).await?.remove(&id).unwrap_or_default();
             let done = campaign::Entity::update_many()
-                .col_expr(campaign::Column::Status, Expr::val(CampaignStatus::Completed.as_str()).into())
-                .col_expr(campaign::Column::Summary, Expr::val(c.summary(now)).into())
-                .col_expr(campaign::Column::CompletedAt, Expr::val(now).into())
-                .col_expr(campaign::Column::UpdatedAt, Expr::val(now).into())
+                .col_expr(campaign::Column::Status, Expr::val(CampaignStatus::Completed.as_str()))
+                .col_expr(campaign::Column::Summary, Expr::val(c.summary(now)))
+                .col_expr(campaign::Column::CompletedAt, Expr::val(now))
+                .col_expr(campaign::Column::UpdatedAt, Expr::val(now))
                 .filter(campaign::Column::Id.eq(id))
                 .filter(campaign::Column::Status.eq(CampaignStatus::Running))
                 .exec(tx.db())
