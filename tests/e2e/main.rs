@@ -23,6 +23,7 @@ mod campaigns;
 mod customer;
 mod customers;
 mod dashboard;
+mod engagement;
 mod login;
 mod shots;
 mod tickets;

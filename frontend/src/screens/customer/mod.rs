@@ -1,9 +1,12 @@
 //! `/customers/:id`: one customer, all in one place — profile (editable),
 //! tier and status, the wallet with its dialogs, the ledger, tickets,
-//! timeline and notes, and the transfer code as a QR code. Changes made by
-//! anyone else (a deposit through the API, a bank transfer) appear live.
+//! timeline and notes, interactions and family members, and the transfer
+//! code as a QR code. Changes made by anyone else (a deposit through the
+//! API, a bank transfer) appear live.
 
 mod api;
+mod family;
+mod interactions;
 mod orders;
 mod panels;
 mod profile;
@@ -12,6 +15,8 @@ mod wallet;
 
 /// A fraud flag's evidence in words (the admin's flag list says it the same way).
 pub use orders::evidence_text;
+/// A calendar day (`2026-11-25`) as the pages write it (`25/11/2026`).
+pub use family::calendar_day;
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};

@@ -1,6 +1,6 @@
-//! The right-hand side of the page: ledger, tickets, timeline and notes
-//! under tabs. Each list pages with infinite scroll and reloads when the
-//! page's [`Refresh`] versions move.
+//! The right-hand side of the page: ledger, orders, tickets, timeline,
+//! notes, interactions and family under tabs. Each list pages with
+//! infinite scroll and reloads when the page's [`Refresh`] versions move.
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::components::A;
@@ -28,10 +28,13 @@ enum Tab {
     Tickets,
     Timeline,
     Notes,
+    Interactions,
+    Family,
 }
 
 impl Tab {
-    const ALL: [Tab; 5] = [Tab::Ledger, Tab::Orders, Tab::Tickets, Tab::Timeline, Tab::Notes];
+    const ALL: [Tab; 7] =
+        [Tab::Ledger, Tab::Orders, Tab::Tickets, Tab::Timeline, Tab::Notes, Tab::Interactions, Tab::Family];
 
     fn label(self) -> &'static str {
         match self {
@@ -40,6 +43,8 @@ impl Tab {
             Tab::Tickets => "Tickets",
             Tab::Timeline => "Timeline",
             Tab::Notes => "Notes",
+            Tab::Interactions => "Interactions",
+            Tab::Family => "Family",
         }
     }
 }
@@ -64,6 +69,8 @@ pub fn Panels(id: String) -> impl IntoView {
                 Tab::Tickets => view! { <Tickets id=id.clone() /> }.into_any(),
                 Tab::Timeline => view! { <Timeline id=id.clone() /> }.into_any(),
                 Tab::Notes => view! { <Notes id=id.clone() /> }.into_any(),
+                Tab::Interactions => view! { <super::interactions::Interactions id=id.clone() /> }.into_any(),
+                Tab::Family => view! { <super::family::Family id=id.clone() /> }.into_any(),
             }}
         </section>
     }

@@ -1,11 +1,13 @@
 //! `/dashboard`: the home screen. KPI cards (customers, wallet money,
 //! tickets, bank transfers waiting) that link to their screens, and a chart
 //! of the incoming bank transfers of the last 14 days, next to a link to
-//! `/analytics` for managers. Live: every
+//! `/analytics` for managers, and the birthdays and anniversaries of the
+//! coming week. Live: every
 //! `dashboardUpdated` event reloads the figures, at most once a second.
 
 mod api;
 mod chart;
+mod upcoming;
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
@@ -113,6 +115,7 @@ pub fn DashboardPage() -> impl IntoView {
                 })
         }}
         <Cards figures />
+        <upcoming::UpcomingCard />
         <ChartCard figures version=chart_version />
     }
 }
