@@ -480,4 +480,99 @@ crate::on_both! {
         assert_eq!(count_of(&app, "SELECT COUNT(*) FROM activities WHERE kind = 'campaign.message'").await, 60);
         assert_eq!(count_of(&app, "SELECT COUNT(DISTINCT customer_id) FROM activities WHERE kind = 'campaign.message'").await, 60);
     }
+
+    async fn the_http_webhook_adapter_retries_a_failed_hand_over_and_takes_receipts(app) {
+        for i in 0..3 {
+            app.customer(&format!("Customer {i}"), &format!("09070{i:05}")).await;
+        }
+        let (url, seen) = webhook_vendor(1).await;
+        let app = app
+            .restart(move |c| {
+                delivering(c);
+                c.channel_webhooks.insert("SMS".into(), url);
+                c.receipts_secret = Some("vendor-secret".to_owned().into());
+            })
+            .await;
+        let id = campaign(&app, all(vec![]), "Hi {{name}}").await;
+        app.gql("mutation($id: ID!) { startCampaign(id: $id) { status } }", json!({ "id": id })).await;
+        // The vendor refuses the first hand-over: the batch waits for its
+        // retry (2 s of the server's clock).
+        for _ in 0..100 {
+            if count_of(&app, "SELECT COUNT(*) FROM communication_log WHERE attempts = 1 AND status = 'QUEUED'").await == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let log = "SELECT COUNT(*) FROM communication_log WHERE error LIKE 'the vendor answered 503%'";
+        assert_eq!(count_of(&app, log).await, 3);
+        app.advance(chrono::Duration::seconds(3)).await;
+        let c = wait_for(&app, &id, |c| c["counts"]["awaitingReceipt"] == 3).await;
+        assert_eq!(c["status"], "RUNNING");
+        let got = seen.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "one accepted hand-over: {got:?}");
+        let messages = got[0]["messages"].as_array().unwrap().clone();
+        assert_eq!(got[0]["channel"], "SMS");
+        assert_eq!(messages.len(), 3);
+        assert!(messages.iter().all(|m| m["message"].as_str().unwrap().starts_with("Hi Customer ")), "{messages:?}");
+        // The vendor's receipts settle them; the wrong secret is refused.
+        let keys: Vec<&str> = messages.iter().map(|m| m["idempotencyKey"].as_str().unwrap()).collect();
+        let receipts = json!({ "receipts": [
+            { "idempotencyKey": keys[0], "status": "DELIVERED" },
+            { "idempotencyKey": keys[1], "status": "DELIVERED" },
+            { "idempotencyKey": keys[2], "status": "FAILED", "error": "unknown subscriber" },
+        ] });
+        let post = |secret: &'static str| {
+            app.http.post(app.url("/webhooks/receipts")).header("X-Webhook-Secret", secret).json(&receipts).send()
+        };
+        assert_eq!(post("wrong").await.unwrap().status(), 401);
+        let bad = app
+            .http
+            .post(app.url("/webhooks/receipts"))
+            .header("X-Webhook-Secret", "vendor-secret")
+            .json(&json!({ "receipts": [{ "idempotencyKey": keys[0], "status": "READ" }] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 400);
+        let body: Value = bad.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["field"], "receipts.0.status", "{body}");
+        let res: Value = post("vendor-secret").await.unwrap().json().await.unwrap();
+        assert_eq!(res, json!({ "success": true, "applied": 3, "ignored": 0 }));
+        let c = wait_for(&app, &id, |c| c["status"] == "COMPLETED").await;
+        assert_eq!((c["counts"]["sent"].as_i64(), c["counts"]["failed"].as_i64()), (Some(2), Some(1)), "{c}");
+        assert_eq!(c["summary"]["deliveryRateBp"], 6666, "{c}");
+        let failed = app
+            .gql("query($id: ID!) { campaignLog(campaignId: $id, status: FAILED) { edges { node { error attempts } } } }", json!({ "id": id }))
+            .await;
+        let node = &failed["data"]["campaignLog"]["edges"][0]["node"];
+        assert_eq!(node["error"], "unknown subscriber", "{failed}");
+        assert_eq!(node["attempts"], 2, "{failed}");
+    }
+}
+
+/// A vendor on a local port that answers 503 to the first `refuse` calls
+/// and records the bodies it accepts.
+async fn webhook_vendor(refuse: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let store = seen.clone();
+    let router = axum::Router::new().route(
+        "/send",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let (store, calls) = (store.clone(), calls.clone());
+            async move {
+                if calls.fetch_add(1, Ordering::SeqCst) < refuse {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                }
+                store.lock().unwrap().push(body);
+                axum::http::StatusCode::ACCEPTED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (format!("http://{addr}/send"), seen)
 }

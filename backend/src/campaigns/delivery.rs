@@ -253,6 +253,7 @@ async fn mark_sent(ctx: &AppCtx, batch: &[Outgoing]) -> AppResult<()> {
     super::model::message::Entity::update_many()
         .col_expr(super::model::message::Column::Status, Expr::val(MessageStatus::Sent.as_str()))
         .col_expr(super::model::message::Column::SentAt, Expr::val(now))
+        .col_expr(super::model::message::Column::Error, Expr::val(Option::<String>::None))
         .col_expr(super::model::message::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
         .filter(super::model::message::Column::Id.is_in(ids))
         .filter(super::model::message::Column::Status.eq(MessageStatus::Sending))
