@@ -104,6 +104,10 @@ impl Worker {
     async fn round(&self) -> AppResult<bool> {
         let ctx = &self.ctx;
         service::start_due(ctx).await?;
+        // Idle (nothing running): one read a tick, no writes.
+        if !service::any_running(ctx).await? {
+            return Ok(false);
+        }
         expire_closed_windows(ctx).await?;
         recover_abandoned(ctx).await?;
         let batch = ctx.config.delivery_batch as usize;

@@ -861,3 +861,16 @@ pub async fn figures<C: ConnectionTrait>(db: &C, start: DateTime<Utc>, end: Date
     }
     Ok(f)
 }
+
+/// Whether any campaign is sending.
+pub async fn any_running(ctx: &AppCtx) -> AppResult<bool> {
+    Ok(campaign::Entity::find()
+        .select_only()
+        .column(campaign::Column::Id)
+        .filter(campaign::Column::Status.eq(CampaignStatus::Running))
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(ctx.db.conn())
+        .await?
+        .is_some())
+}
