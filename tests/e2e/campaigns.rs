@@ -262,6 +262,17 @@ async fn pause_and_resume_change_the_status_and_the_buttons() {
         s.wait_text("#campaign-status", "Draft").await;
         assert!(s.all("#campaign-pause").await.is_empty(), "a draft cannot be paused");
 
+        // A draft is edited in the editor, on its saved segment.
+        s.click("#campaign-edit").await;
+        s.wait_path(&format!("/campaigns/{id}/edit")).await;
+        s.wait_text("#audience-count", "Audience: 2 customers").await;
+        assert_eq!(s.find("#segment-pick").await.prop("value").await.unwrap().as_deref(), Some(segment_id.as_str()));
+        s.fill("#campaign-name", "Gold thank-you").await;
+        s.click_text(".campaign-editor", "Save changes").await;
+        s.wait_path(&format!("/campaigns/{id}")).await;
+        s.wait_text("#campaign-name", "Gold thank-you").await;
+        assert_eq!(crate::helpers::count_of(&s.app, "SELECT COUNT(*) FROM segments").await, 1, "no new segment");
+
         // No delivery yet: started, it stays RUNNING with everything pending.
         s.click("#campaign-start").await;
         s.wait_text("#campaign-status", "Running").await;
@@ -292,6 +303,53 @@ async fn pause_and_resume_change_the_status_and_the_buttons() {
         for job in delivery {
             job.abort();
         }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_reads_campaigns_but_cannot_create_or_run_them() {
+    scenario("campaign_viewer", |s| async move {
+        let segment = s
+            .app
+            .gql(
+                "mutation($i: SegmentInput!) { saveSegment(input: $i) { id } }",
+                json!({ "i": { "name": "Everyone", "rules": { "op": "AND" } } }),
+            )
+            .await;
+        let segment_id = segment["data"]["saveSegment"]["id"].as_str().unwrap_or_else(|| panic!("{segment}")).to_owned();
+        let created = s
+            .app
+            .gql(
+                "mutation($i: CampaignInput!) { createCampaign(input: $i) { id } }",
+                json!({ "i": { "name": "Tết greetings", "channel": "EMAIL", "segmentId": segment_id, "template": "Chúc mừng năm mới {{name}}" } }),
+            )
+            .await;
+        let id = created["data"]["createCampaign"]["id"].as_str().unwrap_or_else(|| panic!("{created}")).to_owned();
+        let res = s
+            .app
+            .gql(
+                "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+                json!({ "i": { "email": "vy.viewer@test.local", "name": "Vy Viewer", "role": "VIEWER", "password": PASSWORD } }),
+            )
+            .await;
+        assert!(res["errors"].is_null(), "createUser: {res}");
+        s.sign_in("vy.viewer@test.local", PASSWORD).await;
+        assert!(!s.text(".topbar-nav").await.contains("Campaigns"), "no menu entry below MANAGER");
+
+        s.open("/campaigns").await;
+        s.wait_text(".campaign-row", "Tết greetings").await;
+        s.wait_text(".campaign-row .campaign-status", "Draft").await;
+        assert!(s.all("#new-campaign").await.is_empty(), "a viewer cannot create campaigns");
+
+        s.open(&format!("/campaigns/{id}")).await;
+        s.wait_text("#campaign-status", "Draft").await;
+        s.wait_text("#campaign-template-text", "Chúc mừng năm mới {{name}}").await;
+        for button in ["#campaign-start", "#campaign-edit", "#campaign-cancel", ".campaign-log"] {
+            assert!(s.all(button).await.is_empty(), "a viewer sees no {button}");
+        }
+        s.open("/campaigns/new").await;
+        s.wait_text(".banner", "Only managers").await;
     })
     .await;
 }

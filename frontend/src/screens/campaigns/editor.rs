@@ -51,6 +51,11 @@ fn EditorLoader(id: Option<String>) -> impl IntoView {
     let api = Api::current();
     let session = Session::current();
     let allowed = session.user().is_some_and(|u| u.role.at_least(Role::Manager));
+    if !allowed {
+        return Either::Left(view! {
+            <div class="banner banner-info" role="status">"Only managers create and edit campaigns."</div>
+        });
+    }
     let loaded = LocalResource::new(move || {
         let id = id.clone();
         async move {
@@ -62,11 +67,6 @@ fn EditorLoader(id: Option<String>) -> impl IntoView {
             Ok::<_, ApiError>((setup, campaign))
         }
     });
-    if !allowed {
-        return Either::Left(view! {
-            <div class="banner banner-info" role="status">"Only managers create and edit campaigns."</div>
-        });
-    }
     Either::Right(view! {
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
