@@ -18,7 +18,7 @@
 # removed first, so reruns start alike); outputs and the server log go to
 # target/bench-campaign/.
 #
-# Environment (defaults in brackets): CUSTOMERS [1000000], RUNS [30],
+# Environment (defaults in brackets): SKIP_BUILD [unset: build], CUSTOMERS [1000000], RUNS [30],
 # DELIVERY_SECONDS [180], BATCH [2000], RATE [100000], PORT [18091],
 # PG_HOST [127.0.0.1], PG_PORT [5432], PG_USER [postgres].
 set -euo pipefail
@@ -75,8 +75,10 @@ die() {
     exit 1
 }
 
-say "building the server (release)"
-CRM360_SKIP_SPA=1 cargo build --release -q -p crm360
+if [[ -z ${SKIP_BUILD:-} ]]; then
+    say "building the server (release)"
+    CRM360_SKIP_SPA=1 cargo build --release -q -p crm360
+fi
 
 say "data set: $CUSTOMERS customers (database $DB)"
 if [[ -z $("${PSQL[@]}" -d postgres -At -c "SELECT 1 FROM pg_database WHERE datname = '$DB'") ]]; then

@@ -226,14 +226,10 @@ pub fn like_literal(token: &str) -> sea_orm::sea_query::LikeExpr {
     sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('!')
 }
 
-/// A custom SQL expression written with `?` for its operands, in the
-/// backend's own placeholder style (`$1, $2` on PostgreSQL).
-pub fn custom_sql(
-    backend: sea_orm::DbBackend,
-    sql: &str,
-    exprs: Vec<sea_orm::sea_query::SimpleExpr>,
-) -> sea_orm::sea_query::SimpleExpr {
-    let sql = match backend {
+/// SQL written with `?` for its parameters, in the backend's own style
+/// (`$1, $2, …` on PostgreSQL). The SQL must hold no other `?`.
+pub fn placeholders(backend: sea_orm::DbBackend, sql: &str) -> String {
+    match backend {
         sea_orm::DbBackend::Postgres => {
             let mut n = 0;
             sql.split('?')
@@ -249,8 +245,21 @@ pub fn custom_sql(
                 .collect()
         }
         _ => sql.to_owned(),
-    };
-    sea_orm::sea_query::Expr::cust_with_exprs(sql, exprs)
+    }
+}
+
+/// A custom SQL expression written with `?` for its operands.
+pub fn custom_sql(
+    backend: sea_orm::DbBackend,
+    sql: &str,
+    exprs: Vec<sea_orm::sea_query::SimpleExpr>,
+) -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::Expr::cust_with_exprs(placeholders(backend, sql), exprs)
+}
+
+/// A raw statement written with `?` for its bound values.
+pub fn statement(backend: sea_orm::DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(backend, placeholders(backend, sql), values)
 }
 
 fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {

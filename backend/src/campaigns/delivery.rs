@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value as DbValue};
+use sea_orm::{ConnectionTrait, DbBackend, Value as DbValue};
 use serde_json::json;
 
 use super::model::{CampaignStatus, Channel, MessageStatus};
@@ -71,6 +71,27 @@ pub fn spawn(ctx: &AppCtx, receipts_url: String) -> Vec<tokio::task::JoinHandle<
     vec![tokio::spawn(worker.run()), tokio::spawn(sim.run())]
 }
 
+/// Runs `round` for ever: again at once after a round that found more
+/// work than it could take, after a tick when idle, after five ticks when
+/// it failed (logged).
+async fn repeat<F, Fut>(ctx: &AppCtx, what: &str, round: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = AppResult<bool>>,
+{
+    let tick = Duration::from_millis(ctx.config.delivery_tick_ms.max(10));
+    loop {
+        match round().await {
+            Ok(true) => tokio::task::yield_now().await,
+            Ok(false) => tokio::time::sleep(tick).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "{what} failed; retrying");
+                tokio::time::sleep(tick * 5).await;
+            }
+        }
+    }
+}
+
 fn limiter(per_second: u32) -> DefaultDirectRateLimiter {
     let rate = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
     RateLimiter::direct(Quota::per_second(rate))
@@ -84,18 +105,7 @@ struct Worker {
 
 impl Worker {
     async fn run(self) {
-        let tick = Duration::from_millis(self.ctx.config.delivery_tick_ms.max(10));
-        loop {
-            match self.round().await {
-                // A full batch: more is probably waiting.
-                Ok(true) => tokio::task::yield_now().await,
-                Ok(false) => tokio::time::sleep(tick).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "delivery round failed; retrying");
-                    tokio::time::sleep(tick * 5).await;
-                }
-            }
-        }
+        repeat(&self.ctx, "delivery round", || self.round()).await
     }
 
     /// One round: start due campaigns, expire closed windows, recover
@@ -138,26 +148,7 @@ impl Worker {
     }
 }
 
-/// The SQL text with `?` written as the backend's placeholders.
-fn stmt(backend: DbBackend, sql: &str, values: Vec<DbValue>) -> Statement {
-    let sql = match backend {
-        DbBackend::Postgres => {
-            let mut n = 0;
-            sql.chars()
-                .map(|c| {
-                    if c == '?' {
-                        n += 1;
-                        format!("${n}")
-                    } else {
-                        c.to_string()
-                    }
-                })
-                .collect()
-        }
-        _ => sql.to_owned(),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
+use crate::db::statement as stmt;
 
 /// Claims up to `limit` queued messages of running campaigns on `channel`.
 async fn claim(ctx: &AppCtx, channel: Channel, limit: usize) -> AppResult<Vec<Outgoing>> {
@@ -376,17 +367,7 @@ struct SimVendor {
 
 impl SimVendor {
     async fn run(self) {
-        let tick = Duration::from_millis(self.ctx.config.delivery_tick_ms.max(10));
-        loop {
-            match self.post_receipts().await {
-                Ok(n) if n > 0 => tokio::task::yield_now().await,
-                Ok(_) => tokio::time::sleep(tick).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "simulated vendor could not post receipts; retrying");
-                    tokio::time::sleep(tick * 5).await;
-                }
-            }
-        }
+        repeat(&self.ctx, "simulated vendor's receipts", || async { Ok(self.post_receipts().await? > 0) }).await
     }
 
     async fn post_receipts(&self) -> AppResult<usize> {
