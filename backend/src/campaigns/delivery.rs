@@ -3,7 +3,7 @@
 //! simulated vendor.
 //!
 //! - **Claim.** A worker claims up to `delivery_batch` QUEUED messages of
-//!   RUNNING campaigns in one `UPDATE … RETURNING` (on PostgreSQL the rows
+//!   each RUNNING campaign in one `UPDATE … RETURNING` (on PostgreSQL the rows
 //!   are picked `FOR UPDATE SKIP LOCKED`, so instances never claim the
 //!   same message), marking them SENDING with a lease. A message whose
 //!   lease ran out (its worker died) goes back to the queue.
@@ -109,30 +109,32 @@ impl Worker {
     }
 
     /// One round: start due campaigns, expire closed windows, recover
-    /// abandoned claims, then one batch per channel. True when a batch was
-    /// full.
+    /// abandoned claims, then one batch per running campaign. True when a
+    /// batch was full.
     async fn round(&self) -> AppResult<bool> {
         let ctx = &self.ctx;
         service::start_due(ctx).await?;
         // Idle (nothing running): one read a tick, no writes.
-        if !service::any_running(ctx).await? {
+        let running = service::running(ctx).await?;
+        if running.is_empty() {
             return Ok(false);
         }
         expire_closed_windows(ctx).await?;
         recover_abandoned(ctx).await?;
         let batch = ctx.config.delivery_batch as usize;
         let mut full = false;
-        for (i, channel) in CHANNELS.into_iter().enumerate() {
-            let claimed = claim(ctx, channel, batch).await?;
+        for (campaign_id, channel) in running {
+            let claimed = claim(ctx, campaign_id, channel, batch).await?;
             if claimed.is_empty() {
                 continue;
             }
             full |= claimed.len() == batch;
+            let bucket = &self.limiters[CHANNELS.iter().position(|c| *c == channel).unwrap_or(0)];
             if let Some(n) = NonZeroU32::new(claimed.len() as u32) {
                 // Waits for the channel's tokens; a batch above the burst
                 // is let through once the bucket is full.
-                if self.limiters[i].until_n_ready(n).await.is_err() {
-                    self.limiters[i].until_ready().await;
+                if bucket.until_n_ready(n).await.is_err() {
+                    bucket.until_ready().await;
                 }
             }
             let outcome = match ctx.config.channel_webhooks.get(channel.as_str()) {
@@ -150,8 +152,10 @@ impl Worker {
 
 use crate::db::statement as stmt;
 
-/// Claims up to `limit` queued messages of running campaigns on `channel`.
-async fn claim(ctx: &AppCtx, channel: Channel, limit: usize) -> AppResult<Vec<Outgoing>> {
+/// Claims up to `limit` queued messages of the running campaign
+/// `campaign_id`, oldest first. The pick walks the log's (campaign, status,
+/// id) index and stops after `limit` rows, whatever the queue's size.
+async fn claim(ctx: &AppCtx, campaign_id: i64, channel: Channel, limit: usize) -> AppResult<Vec<Outgoing>> {
     let backend = ctx.db.backend();
     let now = ctx.now();
     let lease = now + chrono::Duration::seconds(ctx.config.delivery_lease_seconds as i64);
@@ -159,19 +163,14 @@ async fn claim(ctx: &AppCtx, channel: Channel, limit: usize) -> AppResult<Vec<Ou
     let sql = format!(
         "UPDATE communication_log SET status = 'SENDING', locked_until = ?, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM communication_log \
-           WHERE status = 'QUEUED' AND channel = ? AND next_attempt_at <= ? \
-             AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'RUNNING') \
+           WHERE campaign_id = ? AND status = 'QUEUED' AND next_attempt_at <= ? \
            ORDER BY id LIMIT ?{skip_locked}) \
          RETURNING id, campaign_id, customer_id, recipient, message, idempotency_key, attempts"
     );
     let rows = ctx
         .db
         .conn()
-        .query_all_raw(stmt(
-            backend,
-            &sql,
-            vec![lease.into(), channel.as_str().into(), now.into(), (limit as i64).into()],
-        ))
+        .query_all_raw(stmt(backend, &sql, vec![lease.into(), campaign_id.into(), now.into(), (limit as i64).into()]))
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {

@@ -330,6 +330,9 @@ pub async fn act(ctx: &AppCtx, actor: &Principal, id: i64, action: Action) -> Ap
     let counts = counts_of(tx.db(), &[id]).await?.remove(&id).unwrap_or_default();
     tx.publish(event("campaign.progress", &after, actor, now, counts.json()));
     tx.commit().await?;
+    if to == S::Running && before.status == S::Draft {
+        analyze_after_snapshot(ctx, after.audience).await;
+    }
     Ok(after)
 }
 
@@ -375,6 +378,7 @@ pub async fn start_due(ctx: &AppCtx) -> AppResult<usize> {
         let counts = counts_of(tx.db(), &[id]).await?.remove(&id).unwrap_or_default();
         tx.publish(event("campaign.progress", &after, &system, now, counts.json()));
         tx.commit().await?;
+        analyze_after_snapshot(ctx, audience).await;
         started += 1;
     }
     Ok(started)
@@ -862,15 +866,26 @@ pub async fn figures<C: ConnectionTrait>(db: &C, start: DateTime<Utc>, end: Date
     Ok(f)
 }
 
-/// Whether any campaign is sending.
-pub async fn any_running(ctx: &AppCtx) -> AppResult<bool> {
+/// The campaigns sending now, oldest first, with their channels.
+pub async fn running(ctx: &AppCtx) -> AppResult<Vec<(i64, Channel)>> {
     Ok(campaign::Entity::find()
         .select_only()
         .column(campaign::Column::Id)
+        .column(campaign::Column::Channel)
         .filter(campaign::Column::Status.eq(CampaignStatus::Running))
-        .limit(1)
-        .into_tuple::<i64>()
-        .one(ctx.db.conn())
-        .await?
-        .is_some())
+        .order_by_asc(campaign::Column::Id)
+        .into_tuple()
+        .all(ctx.db.conn())
+        .await?)
+}
+
+/// After a large snapshot PostgreSQL's statistics of the log are stale
+/// (they saw it empty); refresh them so the workers' queries plan well.
+async fn analyze_after_snapshot(ctx: &AppCtx, audience: i64) {
+    if audience >= 10_000 && ctx.db.backend() == sea_orm::DbBackend::Postgres {
+        use sea_orm::ConnectionTrait;
+        if let Err(e) = ctx.db.conn().execute_unprepared("ANALYZE communication_log").await {
+            tracing::warn!(error = %e, "ANALYZE communication_log failed");
+        }
+    }
 }
