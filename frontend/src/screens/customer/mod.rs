@@ -13,10 +13,10 @@ mod profile;
 mod qr;
 mod wallet;
 
-/// A fraud flag's evidence in words (the admin's flag list says it the same way).
-pub use orders::evidence_text;
 /// A calendar day (`2026-11-25`) as the pages write it (`25/11/2026`).
 pub use family::calendar_day;
+/// A fraud flag's evidence in words (the admin's flag list says it the same way).
+pub use orders::evidence_text;
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
