@@ -257,7 +257,7 @@ crate::on_both! {
         assert!(ok["errors"].is_null(), "{ok}");
         let res = app.gql(save, json!({ "i": { "name": " Gold ", "rules": all(vec![]) } })).await;
         assert_eq!((code(&res), field(&res)), (Some("CONFLICT"), Some("input.name")), "{res}");
-        assert_eq!(count_of(&app, "SELECT COUNT(*) FROM segments").await, 1);
+        assert_eq!(count_of(app, "SELECT COUNT(*) FROM segments").await, 1);
         // Agents do not build campaigns.
         let (_, agent) = app.staff("AGENT").await;
         let res = app.gql_as(Some(&agent), PREVIEW, json!({ "r": all(vec![]) })).await;
