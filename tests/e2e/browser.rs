@@ -250,7 +250,13 @@ impl Session {
 
     /// Waits until the text of `css` contains `expected`; returns the text.
     pub async fn wait_text(&self, css: &str, expected: &str) -> String {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
+        self.wait_text_within(css, expected, PATIENCE).await
+    }
+
+    /// [`Session::wait_text`] for work known to take long (a bulk import on
+    /// a busy 2-core machine).
+    pub async fn wait_text_within(&self, css: &str, expected: &str, patience: Duration) -> String {
+        let deadline = tokio::time::Instant::now() + patience;
         let mut last = String::new();
         loop {
             if let Ok(element) = self.c.find(Locator::Css(css)).await
