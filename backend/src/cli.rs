@@ -1,5 +1,5 @@
 //! The `crm360` command line (clap): `serve` (default), `migrate`, `seed`,
-//! `export-schema`, `create-user`.
+//! `export-schema`, `create-user`, `backup`, `restore`.
 
 use std::path::PathBuf;
 
@@ -65,6 +65,27 @@ pub enum Command {
         /// Where to write the error report (default `<file>.errors.csv`).
         #[arg(long)]
         report: Option<PathBuf>,
+    },
+    /// Copy the database to FILE while the server runs: a consistent online
+    /// copy (`VACUUM INTO` on SQLite, `pg_dump --format=custom` on
+    /// PostgreSQL), checked before it takes the name.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the database with a backup. Stop the server first. A database
+    /// that holds data is replaced only when confirmed (`--yes`, or typing
+    /// `restore` at the prompt); on SQLite the replaced one is kept as
+    /// `<db>.before-restore-<time>`.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        /// Confirm replacing a database that holds data.
+        #[arg(long)]
+        yes: bool,
     },
     /// Create a staff user. The password comes from `--password`, or
     /// `CRM360_NEW_USER_PASSWORD`, or is generated and printed once.
@@ -145,6 +166,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Backup { out, force } => {
+            let config = Config::load()?;
+            let b = crate::backup::backup(&config.database_url, &out, force).await?;
+            let customers = b.customers.map(|n| format!(", {n} customers")).unwrap_or_default();
+            println!("backup: {} ({} bytes{customers})", b.file.display(), b.bytes);
+            Ok(())
+        }
+        Command::Restore { from, yes } => {
+            let config = Config::load()?;
+            let url = &config.database_url;
+            let confirmed = yes || (crate::backup::holds_data(url).await? && confirm_restore(url)?);
+            let r = crate::backup::restore(url, &from, confirmed).await?;
+            println!(
+                "restored {} into {}{}",
+                from.display(),
+                crate::db::redact_url(url),
+                r.customers.map(|n| format!(" ({n} customers)")).unwrap_or_default()
+            );
+            if let Some(previous) = r.previous {
+                println!("the database it replaced is kept at {}", previous.display());
+            }
+            Ok(())
+        }
         Command::CreateUser { email, role, name, password } => {
             let role = Role::parse(&role)
                 .with_context(|| format!("unknown role {role:?}: ADMIN, MANAGER, AGENT or VIEWER"))?;
@@ -169,6 +213,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Asks on a terminal before a restore replaces a database with data; off
+/// a terminal the answer is no (pass `--yes`).
+fn confirm_restore(url: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    print!("{} holds data and will be replaced. Type `restore` to go on: ", crate::db::redact_url(url));
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "restore")
 }
 
 async fn connect() -> anyhow::Result<AppCtx> {

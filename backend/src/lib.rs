@@ -32,6 +32,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod automation;
+pub mod backup;
 pub mod bank;
 pub mod campaigns;
 pub mod cli;

@@ -299,6 +299,25 @@ crate::on_both! {
         assert_eq!(res["data"]["renderTemplate"], format!("Hi Lan (New, {}): X1", c["memberCode"].as_str().unwrap()), "{res}");
     }
 
+    async fn a_page_of_campaigns_loads_their_segments_in_one_batch(app) {
+        app.customer("A", "0903000011").await;
+        for _ in 0..12 {
+            campaign(&app, all(vec![]), "Hi {{name}}").await;
+        }
+        let q = "query($n: Int) { campaigns(first: $n) { edges { node { name segment { name } counts { audience } } } } }";
+        let mut costs = Vec::new();
+        for n in [2, 12] {
+            let before = app.queries();
+            let res = app.gql(q, json!({ "n": n })).await;
+            assert!(res["errors"].is_null(), "{res}");
+            assert_eq!(res["data"]["campaigns"]["edges"].as_array().unwrap().len(), n as usize);
+            costs.push(app.queries() - before);
+        }
+        // page + count + segments + counts; a DataLoader batch may split in
+        // two on a saturated machine, but one query per campaign would cost 14+.
+        assert!(costs[1] <= costs[0] + 3 && costs[1] < 12, "the cost grows with the page: {costs:?}");
+    }
+
     async fn statuses_move_only_the_legal_ways(app) {
         app.customer("A", "0903000001").await;
         let id = campaign(&app, all(vec![]), "Hi {{name}}").await;

@@ -52,7 +52,7 @@ enum Cleanup {
     Postgres { admin_url: String, db: String },
 }
 
-fn pg_admin_url() -> String {
+pub fn pg_admin_url() -> String {
     std::env::var("CRM360_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 

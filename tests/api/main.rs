@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit;
+mod backup;
 mod auth;
 mod bank;
 mod call_tasks;

@@ -13,9 +13,11 @@ use super::segment::{RuleGroup, SegmentField};
 use super::service::{self, Action, CampaignInput as NewCampaign, Counts, SegmentInput as NewSegment};
 use crate::auth::Role;
 use crate::customers::graphql::Customer;
+use crate::error::AppError;
 use crate::events::DomainEvent;
 use crate::graphql::connection::{self, IdCursor};
 use crate::graphql::guards::RoleGuard;
+use crate::graphql::loaders::{gql, loaders};
 use crate::graphql::{app, event_stream, opt_id, parse_id, principal};
 
 /// A saved segment.
@@ -119,7 +121,9 @@ impl Campaign {
         self.model.status
     }
     async fn segment(&self, ctx: &Context<'_>) -> async_graphql::Result<SavedSegment> {
-        Ok(SavedSegment(service::get_segment(app(ctx), self.model.segment_id).await.extend()?))
+        let id = self.model.segment_id;
+        let found = loaders(ctx).segments.load_one(id).await.map_err(gql)?;
+        Ok(SavedSegment(found.ok_or_else(|| AppError::NotFound(format!("segment {id}"))).extend()?))
     }
     /// The message with `{{placeholders}}`.
     async fn template(&self) -> &str {

@@ -142,6 +142,11 @@ pub async fn get_segment(ctx: &AppCtx, id: i64) -> AppResult<segment::Model> {
     segment::Entity::find_by_id(id).one(ctx.db.conn()).await?.ok_or_else(|| AppError::NotFound(format!("segment {id}")))
 }
 
+/// The segments with these ids (for a page of campaigns).
+pub async fn segments_by_ids(db: &impl sea_orm::ConnectionTrait, ids: &[i64]) -> AppResult<Vec<segment::Model>> {
+    Ok(segment::Entity::find().filter(segment::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+}
+
 /// A campaign's editable parts.
 #[derive(Debug, Clone)]
 pub struct CampaignInput {

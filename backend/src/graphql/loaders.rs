@@ -34,6 +34,8 @@ pub struct CustomerById(pub AppCtx);
 pub struct RecommendationsByType(pub AppCtx);
 /// Family members by customer id (oldest entry first).
 pub struct FamilyByCustomer(pub AppCtx);
+/// Saved segments by id (the segments of a page of campaigns).
+pub struct SegmentById(pub AppCtx);
 /// A customer's newest interactions: `(customer id, how many)`.
 pub type RecentOf = (CustomerId, u64);
 /// The newest interactions by [`RecentOf`].
@@ -73,6 +75,16 @@ impl Loader<RecentOf> for RecentInteractions {
             }
         }
         Ok(out)
+    }
+}
+
+impl Loader<i64> for SegmentById {
+    type Value = crate::campaigns::model::segment::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, LoadError> {
+        let rows = crate::campaigns::service::segments_by_ids(self.0.db.conn(), keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|s| (s.id, s)).collect())
     }
 }
 
@@ -141,6 +153,7 @@ pub struct Loaders {
     pub recommendations: DataLoader<RecommendationsByType>,
     pub family: DataLoader<FamilyByCustomer>,
     pub interactions: DataLoader<RecentInteractions>,
+    pub segments: DataLoader<SegmentById>,
 }
 
 impl Loaders {
@@ -154,6 +167,7 @@ impl Loaders {
             recommendations: DataLoader::new(RecommendationsByType(app.clone()), tokio::spawn),
             family: DataLoader::new(FamilyByCustomer(app.clone()), tokio::spawn),
             interactions: DataLoader::new(RecentInteractions(app.clone()), tokio::spawn),
+            segments: DataLoader::new(SegmentById(app.clone()), tokio::spawn),
         })
     }
 }
