@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::model::{CustomerStatus, CustomerTier, CustomerType, LifecycleStage, Temperature, customer, note};
 use super::service::{self, CustomerCursor, CustomerListQuery, CustomerPatch, CustomerSort, NewCustomer};
+use super::{duplicates, merge};
 use crate::activities::graphql::{Activity, ActivityConnection};
 use crate::auth::Role;
 use crate::auth::graphql::User;
@@ -134,6 +135,19 @@ impl Customer {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+    /// The customer this one was merged into (`mergeCustomers`): this one
+    /// is then a tombstone, left out of lists and search, its data moved
+    /// there. Follow it (it may itself have been merged later).
+    async fn merged_into(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        match self.0.merged_into_id {
+            None => Ok(None),
+            Some(id) => Ok(loaders(ctx).customers.load_one(id).await.map_err(gql)?.map(Customer)),
+        }
+    }
+    /// When this customer was merged into another one.
+    async fn merged_at(&self) -> Option<DateTime<Utc>> {
+        self.0.merged_at
     }
     /// The agent who owns this customer.
     async fn assigned_agent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
@@ -386,6 +400,137 @@ impl CustomerQuery {
         });
         Ok(CustomerConnection::new(items, more, has_previous, counter))
     }
+
+    /// Groups of live customers that look like one person: the same phone
+    /// number however written, the same email, or the same name (accents
+    /// and case ignored) with the same city or birthday. Newest first.
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Manager)",
+        complexity = "connection::complexity(first, child_complexity)"
+    )]
+    async fn duplicate_customers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<DuplicateGroupConnection> {
+        let first = connection::page_size(first).extend()?;
+        let after: Option<IdCursor> = connection::decode_cursor(after.as_deref()).extend()?;
+        let all = duplicates::find(app(ctx), principal(ctx)?).await.extend()?;
+        let start = after.map(|c| c.id.max(0) as usize + 1).unwrap_or(0).min(all.len());
+        let total = all.len() as u64;
+        let more = all.len() > start + first as usize;
+        let items = all
+            .into_iter()
+            .enumerate()
+            .skip(start)
+            .take(first as usize)
+            .map(|(i, g)| (connection::encode_cursor(&IdCursor { id: i as i64 }), DuplicateGroup(g)))
+            .collect();
+        let counter: connection::Counter = Arc::new(move || Box::pin(async move { Ok(total) }));
+        Ok(DuplicateGroupConnection::new(items, more, start > 0, counter))
+    }
+
+    /// What `mergeCustomers` would move, without changing anything.
+    #[graphql(guard = "RoleGuard::at_least(Role::Manager)")]
+    async fn merge_preview(
+        &self,
+        ctx: &Context<'_>,
+        survivor_id: ID,
+        duplicate_id: ID,
+    ) -> async_graphql::Result<MergePreview> {
+        let (s, d) = (parse_id(&survivor_id, "survivorId")?, parse_id(&duplicate_id, "duplicateId")?);
+        let p = merge::preview(app(ctx), principal(ctx)?, s, d).await.extend()?;
+        Ok(MergePreview {
+            survivor: Customer(p.survivor),
+            duplicate: Customer(p.duplicate),
+            moves: p.moved.iter().map(MergeMove::from).collect(),
+            real_balance: Money(p.real),
+            virtual_balance: Money(p.virtual_amount),
+            points: p.points,
+        })
+    }
+}
+
+/// Customers that look like one person, and why.
+pub struct DuplicateGroup(pub duplicates::DuplicateGroup);
+
+#[Object]
+impl DuplicateGroup {
+    /// Why, strongest first (PHONE, EMAIL, NAME_CITY, NAME_BIRTHDAY).
+    async fn reasons(&self) -> &[duplicates::DuplicateReason] {
+        &self.0.reasons
+    }
+    /// What the members share, one per reason: the normalised phone, the
+    /// email, or the folded name with the city or birthday
+    /// (`nguyen van an · ha noi`).
+    async fn keys(&self) -> &[String] {
+        &self.0.keys
+    }
+    /// How many customers the group has (`customers` lists at most 20).
+    async fn size(&self) -> i32 {
+        self.0.size as i32
+    }
+    /// The members, oldest first (batched across the page).
+    async fn customers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Customer>> {
+        let found = loaders(ctx).customers.load_many(self.0.customer_ids.iter().copied()).await.map_err(gql)?;
+        Ok(self.0.customer_ids.iter().filter_map(|id| found.get(id).cloned().map(Customer)).collect())
+    }
+}
+
+crate::graphql::connection::connection!(DuplicateGroupConnection, DuplicateGroupEdge, DuplicateGroup);
+
+/// Rows of one kind that a merge moves to the survivor.
+#[derive(SimpleObject)]
+pub struct MergeMove {
+    /// The table (`orders`, `tickets`, `call_tasks` …).
+    pub table: String,
+    /// `Orders`, `Tickets` …
+    pub label: String,
+    /// Rows that move to the survivor.
+    pub moved: i32,
+    /// Rows that stay with the tombstone because the survivor already has
+    /// their twin (a message of the same campaign, a call task of the same
+    /// day and kind).
+    pub kept: i32,
+}
+
+impl From<&merge::Moved> for MergeMove {
+    fn from(m: &merge::Moved) -> Self {
+        Self { table: m.table.to_owned(), label: m.label.to_owned(), moved: m.moved as i32, kept: m.kept as i32 }
+    }
+}
+
+/// What merging two customers would do (nothing is changed).
+#[derive(SimpleObject)]
+pub struct MergePreview {
+    pub survivor: Customer,
+    pub duplicate: Customer,
+    /// Per table, what moves and what stays.
+    pub moves: Vec<MergeMove>,
+    /// The duplicate's real balance, moved by ledger rows.
+    pub real_balance: Money,
+    /// The duplicate's active virtual credits, moved with their expiry.
+    pub virtual_balance: Money,
+    /// The duplicate's points.
+    pub points: i64,
+}
+
+/// What a merge did.
+#[derive(SimpleObject)]
+pub struct MergeResult {
+    /// The customer that stays, with everything moved in.
+    pub survivor: Customer,
+    /// The tombstone (`mergedInto` is the survivor).
+    pub duplicate: Customer,
+    pub moves: Vec<MergeMove>,
+    /// Real money moved.
+    pub real_moved: Money,
+    /// Virtual credit moved.
+    pub virtual_moved: Money,
+    /// Virtual credits moved (each keeps its expiry).
+    pub credits_moved: i32,
+    pub points_moved: i64,
 }
 
 #[derive(Default)]
@@ -480,6 +625,35 @@ impl CustomerMutation {
     ) -> async_graphql::Result<CustomerNote> {
         let id = parse_id(&note_id, "noteId")?;
         Ok(CustomerNote(service::pin_note(app(ctx), principal(ctx)?, id, pinned).await.extend()?))
+    }
+
+    /// Merges the duplicate into the survivor, in one transaction (MANAGER
+    /// and above): the wallet moves by ledger rows (MERGED_OUT / MERGED_IN;
+    /// virtual credits keep their expiry), orders, tickets, notes, timeline,
+    /// interactions, family members, campaign messages, bank transfers,
+    /// call tasks and fraud flags move, totals and RFM are recomputed, and
+    /// the duplicate stays as a tombstone (`mergedInto`). Merging the same
+    /// customer into itself is `BAD_USER_INPUT`; an unknown id `NOT_FOUND`;
+    /// a customer already merged (either side) `CONFLICT`.
+    #[graphql(guard = "RoleGuard::at_least(Role::Manager)")]
+    async fn merge_customers(
+        &self,
+        ctx: &Context<'_>,
+        survivor_id: ID,
+        duplicate_id: ID,
+        reason: Option<String>,
+    ) -> async_graphql::Result<MergeResult> {
+        let (s, d) = (parse_id(&survivor_id, "survivorId")?, parse_id(&duplicate_id, "duplicateId")?);
+        let m = merge::merge(app(ctx), principal(ctx)?, s, d, reason).await.extend()?;
+        Ok(MergeResult {
+            survivor: Customer(m.survivor),
+            duplicate: Customer(m.duplicate),
+            moves: m.moved.iter().map(MergeMove::from).collect(),
+            real_moved: Money(m.wallet.real),
+            virtual_moved: Money(m.wallet.virtual_amount),
+            credits_moved: m.wallet.credits.len() as i32,
+            points_moved: m.wallet.points,
+        })
     }
 }
 

@@ -131,6 +131,11 @@ pub mod customer {
         /// digits: what search matches against.
         #[serde(skip)]
         pub search_text: String,
+        /// Set once when this customer was merged into another one
+        /// ([`crate::customers::merge`]): the row stays as a tombstone that
+        /// lists and search skip.
+        pub merged_into_id: Option<i64>,
+        pub merged_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }
@@ -156,14 +161,26 @@ pub mod customer {
     }
 
     impl Entity {
-        /// Customers `agent` may see: all of them, or only those assigned to
-        /// the agent when the caller is an AGENT.
+        /// Live customers `agent` may see: all of them, or only those
+        /// assigned to the agent when the caller is an AGENT. Merged
+        /// duplicates (tombstones) are left out.
         pub fn find_visible_to(p: &crate::auth::Principal) -> Select<Entity> {
+            Self::find_visible_with_merged(p).filter(Column::MergedIntoId.is_null())
+        }
+
+        /// [`Entity::find_visible_to`] including the tombstones of merged
+        /// duplicates.
+        pub fn find_visible_with_merged(p: &crate::auth::Principal) -> Select<Entity> {
             let q = Entity::find();
             match p.only_assigned_to() {
                 Some(agent) => q.filter(Column::AssignedAgentId.eq(agent)),
                 None => q,
             }
+        }
+
+        /// Customers that were not merged into another one.
+        pub fn find_live() -> Select<Entity> {
+            Entity::find().filter(Column::MergedIntoId.is_null())
         }
     }
 }

@@ -203,6 +203,7 @@ pub async fn update(ctx: &AppCtx, actor: &Principal, id: i64, patch: CustomerPat
         .await?
         .ok_or_else(|| AppError::NotFound(format!("customer {id}")))?;
     ensure_visible(actor, &before)?;
+    ensure_live(&before, "id")?;
     let mut am = before.clone().into_active_model();
     let mut changed: Vec<&str> = Vec::new();
     // What search matches on, as it will be after the change.
@@ -222,8 +223,22 @@ pub async fn update(ctx: &AppCtx, actor: &Principal, id: i64, patch: CustomerPat
                 .filter(customer::Column::Id.ne(id))
                 .one(tx.db())
                 .await?;
-            if taken.is_some() {
-                return Err(AppError::conflict(&field("phone"), "a customer with this phone number already exists"));
+            match taken {
+                // The number of a duplicate merged into this customer: the
+                // tombstone lets go of it (`~` and its id, which no phone
+                // can be).
+                Some(t) if t.merged_into_id == Some(id) => {
+                    let mut released = t.into_active_model();
+                    released.phone = Set(format!("~{}", released.id.as_ref()));
+                    released.update(tx.db()).await?;
+                }
+                Some(_) => {
+                    return Err(AppError::conflict(
+                        &field("phone"),
+                        "a customer with this phone number already exists",
+                    ));
+                }
+                None => {}
             }
             am.phone = Set(p.clone());
             phone_now = p;
@@ -346,8 +361,38 @@ pub async fn find_by_member_code(ctx: &AppCtx, actor: &Principal, code: &str) ->
     Ok(found)
 }
 
+/// The customer with this E.164 phone. A merged duplicate's phone leads
+/// to the customer it was merged into: the duplicate's number works as an
+/// extra number of the survivor (tombstones always point at a live
+/// customer, see [`super::merge`]).
 async fn find_by_phone_normalized<C: ConnectionTrait>(db: &C, phone: &str) -> AppResult<Option<customer::Model>> {
-    Ok(customer::Entity::find().filter(customer::Column::Phone.eq(phone)).one(db).await?)
+    let found = customer::Entity::find().filter(customer::Column::Phone.eq(phone)).one(db).await?;
+    match found {
+        Some(c) if c.merged_into_id.is_some() => follow_merge(db, c).await.map(Some),
+        other => Ok(other),
+    }
+}
+
+/// The live customer a tombstone was merged into (the customer itself when
+/// it is live).
+pub async fn follow_merge<C: ConnectionTrait>(db: &C, c: customer::Model) -> AppResult<customer::Model> {
+    let Some(into) = c.merged_into_id else { return Ok(c) };
+    customer::Entity::find_by_id(into)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("customer {} merged into a missing customer", c.id)))
+}
+
+/// `CONFLICT` on `field` when `c` is a merged duplicate: it takes no more
+/// changes, its survivor does.
+pub fn ensure_live(c: &customer::Model, field: &str) -> AppResult<()> {
+    match c.merged_into_id {
+        Some(into) => Err(AppError::conflict(
+            field,
+            format!("customer {} was merged into customer {into}; use that one", c.member_code),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `FORBIDDEN` unless the caller may see this customer.
@@ -539,6 +584,7 @@ pub async fn add_note(
         return Err(AppError::bad_input("body", "a note is at most 5000 characters"));
     }
     let owner = get(ctx, actor, customer_id).await?;
+    ensure_live(&owner, "customerId")?;
     let now = ctx.now();
     let mut tx = ctx.begin().await?;
     let created = note::ActiveModel {
@@ -714,7 +760,13 @@ pub fn member_code(year: i32, n: i64) -> String {
     format!("MEM-{year}-{n:04}")
 }
 
-fn customer_event(kind: &str, c: &customer::Model, actor: &Principal, at: DateTime<Utc>, data: Value) -> DomainEvent {
+pub(crate) fn customer_event(
+    kind: &str,
+    c: &customer::Model,
+    actor: &Principal,
+    at: DateTime<Utc>,
+    data: Value,
+) -> DomainEvent {
     let mut ev = DomainEvent::new(kind, "customer", c.id, &actor.actor(), at);
     ev.customer_id = Some(c.id);
     ev.assigned_agent_id = c.assigned_agent_id;

@@ -32,6 +32,14 @@ pub enum TransactionType {
     PointsEarned,
     #[sea_orm(string_value = "POINTS_REDEEMED")]
     PointsRedeemed,
+    /// Everything this wallet held (real, each virtual credit, points),
+    /// moved to the wallet of the customer it was merged into.
+    #[sea_orm(string_value = "MERGED_OUT")]
+    MergedOut,
+    /// What a merged duplicate's wallet held, received; its virtual
+    /// credits arrive as new credits with their original expiry.
+    #[sea_orm(string_value = "MERGED_IN")]
+    MergedIn,
 }
 
 impl TransactionType {
@@ -46,6 +54,8 @@ impl TransactionType {
             Self::Reversal => "wallet.reversed",
             Self::PointsEarned => "wallet.points_earned",
             Self::PointsRedeemed => "wallet.points_redeemed",
+            Self::MergedOut => "wallet.merged_out",
+            Self::MergedIn => "wallet.merged_in",
         }
     }
 }
@@ -92,6 +102,10 @@ pub enum CreditStatus {
     /// Expired with something left (the ledger row says how much).
     #[sea_orm(string_value = "EXPIRED")]
     Expired,
+    /// Moved, with its expiry, to the wallet of the customer this one was
+    /// merged into (the MERGED_OUT ledger row names the new credit).
+    #[sea_orm(string_value = "MERGED")]
+    Merged,
 }
 
 pub mod wallet {

@@ -261,9 +261,22 @@ async fn movement_in(
     check_visibility: bool,
 ) -> AppResult<Applied> {
     let request_hash = m.idempotency_key.as_ref().map(|_| m.request_hash()).transpose()?;
-    let Locked { mut wallet, owner, code_no } = lock(tx, Lookup::Customer(m.customer_id))
+    let mut locked = lock(tx, Lookup::Customer(m.customer_id))
         .await?
         .ok_or_else(|| AppError::NotFound(format!("customer {}", m.customer_id)))?;
+    // A merged duplicate's wallet is empty for good: its movements go to
+    // the customer it was merged into (the mark is on the locked row, so a
+    // movement that waited for the merge sees it).
+    for _ in 0..MAX_MERGE_HOPS {
+        let Some(into) = locked.merged_into else { break };
+        locked = lock(tx, Lookup::Customer(into))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("customer {} merged into a missing customer", locked.owner.id))?;
+    }
+    if locked.merged_into.is_some() {
+        return Err(anyhow::anyhow!("customer {} is merged too many times over", m.customer_id).into());
+    }
+    let Locked { mut wallet, owner, code_no, .. } = locked;
     if check_visibility {
         crate::customers::service::ensure_visible_owner(actor, owner.assigned_agent_id)?;
     }
@@ -414,7 +427,12 @@ struct Locked {
     owner: Owner,
     /// A ledger code number drawn in the same statement (PostgreSQL).
     code_no: Option<i64>,
+    /// The customer whose wallet this one was merged into, if it was.
+    merged_into: Option<i64>,
 }
+
+/// Longest chain of merges a movement follows (A into B, B into C …).
+const MAX_MERGE_HOPS: usize = 16;
 
 enum Lookup {
     Customer(i64),
@@ -445,7 +463,8 @@ async fn lock(tx: &Tx, lookup: Lookup) -> AppResult<Option<Locked>> {
     let wallet = wallet::Model::from_query_result(&row, "")?;
     let owner = Owner { id: wallet.customer_id, assigned_agent_id: row.try_get("", "owner_agent")? };
     let code_no = if pg { Some(row.try_get("", "code_no")?) } else { None };
-    Ok(Some(Locked { wallet, owner, code_no }))
+    let merged_into = row.try_get("", "merged_into_id")?;
+    Ok(Some(Locked { wallet, owner, code_no, merged_into }))
 }
 
 /// Active credits with something left, in spending order.
@@ -562,6 +581,10 @@ async fn record(
         TransactionType::Reversal => format!("Deposit of {what} reversed"),
         TransactionType::PointsEarned => format!("Earned {what}"),
         TransactionType::PointsRedeemed => format!("Redeemed {what}"),
+        TransactionType::MergedOut => {
+            format!("Moved {what} and {} points out by a merge", before.points - after.points)
+        }
+        TransactionType::MergedIn => format!("Received {what} and {} points by a merge", after.points - before.points),
     };
     let data = json!({
         "transactionId": row.id,
@@ -792,4 +815,177 @@ pub async fn ledger<C: ConnectionTrait>(
 /// Rows of a wallet's ledger matching `filter`.
 pub async fn ledger_count<C: ConnectionTrait>(db: &C, wallet_id: i64, filter: &LedgerFilter) -> AppResult<u64> {
     Ok(ledger_query(wallet_id, filter).count(db).await?)
+}
+
+// ----------------------------------------------------------------- merge
+
+/// What [`merge_in`] moved from a duplicate's wallet to its survivor's.
+#[derive(Debug, Clone, Default)]
+pub struct WalletMerge {
+    /// Real money moved, in minor units.
+    pub real: i64,
+    /// Virtual credit moved (the sum of the credits below).
+    pub virtual_amount: i64,
+    pub points: i64,
+    /// `(duplicate's credit, survivor's new credit)`, in spending order.
+    pub credits: Vec<(credit::Model, credit::Model)>,
+    /// The MERGED_OUT and MERGED_IN ledger rows (none when the duplicate's
+    /// wallet was empty).
+    pub rows: Option<(transaction::Model, transaction::Model)>,
+}
+
+/// Moves everything in the wallet of `from` (a duplicate) into the wallet
+/// of `into` (its survivor) inside the caller's transaction, by ledger rows
+/// only: one MERGED_OUT row empties the duplicate's wallet, one MERGED_IN
+/// row fills the survivor's (real balance, virtual credits, points). Each
+/// active credit of the duplicate becomes MERGED and reappears on the
+/// survivor as a new credit with the same remaining amount, reason, source
+/// and **expiry**, so FIFO spends it in its original place. Credits already
+/// past their expiry are expired first (with their own ledger rows), never
+/// moved. The duplicate's wallet is marked merged: later movements
+/// addressed to it go to the survivor's wallet.
+///
+/// Locks both wallets, in id order (so two merges never wait for each
+/// other), before the caller locks any customer row: movements lock the
+/// wallet first and the customer (foreign keys) after, and so does this.
+pub async fn merge_in(
+    ctx: &AppCtx,
+    tx: &mut Tx,
+    actor: &Principal,
+    from: i64,
+    into: i64,
+    note: Option<String>,
+) -> AppResult<WalletMerge> {
+    let ids: Vec<(i64, i64)> = wallet::Entity::find()
+        .select_only()
+        .column(wallet::Column::Id)
+        .column(wallet::Column::CustomerId)
+        .filter(wallet::Column::CustomerId.is_in([from, into]))
+        .order_by_asc(wallet::Column::Id)
+        .into_tuple()
+        .all(tx.db())
+        .await?;
+    let (mut dup, mut surv) = (None, None);
+    for (wallet_id, customer_id) in ids {
+        let locked = lock(tx, Lookup::Wallet(wallet_id)).await?;
+        if customer_id == from {
+            dup = locked;
+        } else {
+            surv = locked;
+        }
+    }
+    let dup = dup.ok_or_else(|| AppError::NotFound(format!("wallet of customer {from}")))?;
+    let surv = surv.ok_or_else(|| AppError::NotFound(format!("wallet of customer {into}")))?;
+    if dup.merged_into.is_some() || surv.merged_into.is_some() {
+        return Err(AppError::conflict("duplicateId", "this wallet was already merged into another one"));
+    }
+    let now = ctx.now();
+    let (mut from_wallet, _, _) = expire_due(ctx, tx, &dup.owner, dup.wallet, now).await?;
+    let credits = active_credits(tx.db(), from_wallet.id).await?;
+    let mut out = WalletMerge {
+        real: from_wallet.real_balance,
+        virtual_amount: credits.iter().map(|c| c.remaining).sum(),
+        points: from_wallet.points,
+        ..Default::default()
+    };
+    if out.virtual_amount != from_wallet.virtual_balance {
+        return Err(anyhow::anyhow!("wallet {} virtual balance differs from its credits", from_wallet.id).into());
+    }
+    if out.real > 0 || out.virtual_amount > 0 || out.points > 0 {
+        let mut moved = Vec::with_capacity(credits.len());
+        for c in credits {
+            let copy = credit::ActiveModel {
+                wallet_id: Set(surv.wallet.id),
+                customer_id: Set(into),
+                amount: Set(c.remaining),
+                remaining: Set(c.remaining),
+                status: Set(CreditStatus::Active),
+                reason: Set(c.reason.clone()),
+                source: Set(c.source),
+                source_ref: Set(c.source_ref.clone()),
+                expires_at: Set(c.expires_at),
+                issued_transaction_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(tx.db())
+            .await?;
+            credit::ActiveModel {
+                id: Unchanged(c.id),
+                remaining: Set(0),
+                status: Set(CreditStatus::Merged),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(tx.db())
+            .await?;
+            moved.push((c, copy));
+        }
+        let part = |new: bool| -> Value {
+            Value::Array(
+                moved
+                    .iter()
+                    .map(|(old, copy)| {
+                        let c = if new { copy } else { old };
+                        json!({ "creditId": c.id, "amount": copy.amount, "expiresAt": c.expires_at })
+                    })
+                    .collect(),
+            )
+        };
+        let entry = |kind, credits: Value, reference: String| Entry {
+            kind,
+            amount: out.real + out.virtual_amount,
+            source: Some(WalletSource::System),
+            reference: Some(reference),
+            note: note.clone(),
+            credits: (!moved.is_empty()).then_some(credits),
+            idempotency_key: None,
+            request_hash: None,
+        };
+        let mut emptied = from_wallet.clone();
+        emptied.real_balance = 0;
+        emptied.virtual_balance = 0;
+        emptied.points = 0;
+        let (out_row, w) = record(
+            ctx,
+            tx,
+            actor,
+            &dup.owner,
+            &from_wallet,
+            emptied,
+            entry(TransactionType::MergedOut, part(false), format!("customer:{into}")),
+            dup.code_no,
+            now,
+        )
+        .await?;
+        from_wallet = w;
+        let mut filled = surv.wallet.clone();
+        filled.real_balance = add(filled.real_balance, out.real)?;
+        filled.virtual_balance = add(filled.virtual_balance, out.virtual_amount)?;
+        filled.points = add(filled.points, out.points)?;
+        let (in_row, _) = record(
+            ctx,
+            tx,
+            actor,
+            &surv.owner,
+            &surv.wallet,
+            filled,
+            entry(TransactionType::MergedIn, part(true), format!("customer:{from}")),
+            surv.code_no,
+            now,
+        )
+        .await?;
+        credit::Entity::update_many()
+            .col_expr(credit::Column::IssuedTransactionId, sea_orm::sea_query::Expr::value(in_row.id))
+            .filter(credit::Column::Id.is_in(moved.iter().map(|(_, c)| c.id)))
+            .exec(tx.db())
+            .await?;
+        out.credits = moved;
+        out.rows = Some((out_row, in_row));
+    }
+    let sql = "UPDATE wallets SET merged_into_id = ? WHERE id = ?";
+    let backend = tx.db().get_database_backend();
+    tx.db().execute_raw(crate::db::statement(backend, sql, vec![into.into(), from_wallet.id.into()])).await?;
+    Ok(out)
 }
