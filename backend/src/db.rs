@@ -22,6 +22,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::AppResult;
 use crate::events::{DomainEvent, EventBus};
+use crate::webhooks::outbox::Outbox;
 
 /// The connection pool plus what every write needs.
 #[derive(Clone)]
@@ -29,6 +30,8 @@ pub struct Db {
     conn: DatabaseConnection,
     sqlite_writer: Option<Arc<Mutex<()>>>,
     queries: Arc<AtomicU64>,
+    /// Where committed events wait for the webhook dispatcher.
+    outbox: Outbox,
 }
 
 impl Db {
@@ -59,7 +62,12 @@ impl Db {
         conn.set_metric_callback(move |_info| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { conn, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))), queries })
+        Ok(Self {
+            conn,
+            sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))),
+            queries,
+            outbox: Outbox::default(),
+        })
     }
 
     /// Applies pending migrations.
@@ -75,6 +83,11 @@ impl Db {
     /// SQLite or PostgreSQL.
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()
+    }
+
+    /// The webhook outbox every write transaction writes its events to.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     /// SQL statements run so far on this pool (for tests and `/metrics`).
@@ -138,7 +151,14 @@ impl Db {
             ..Default::default()
         };
         let txn = self.conn.begin_with_options(options).await?;
-        Ok(Tx { txn, _writer: guard, events: Vec::new(), bus: bus.clone(), audit_chain: AtomicI32::new(0) })
+        Ok(Tx {
+            txn,
+            _writer: guard,
+            events: Vec::new(),
+            bus: bus.clone(),
+            outbox: self.outbox.clone(),
+            audit_chain: AtomicI32::new(0),
+        })
     }
 }
 
@@ -149,6 +169,7 @@ pub struct Tx {
     _writer: Option<OwnedMutexGuard<()>>,
     events: Vec<DomainEvent>,
     bus: EventBus,
+    outbox: Outbox,
     /// The audit chain this transaction appends to (0 until it audits).
     audit_chain: AtomicI32,
 }
@@ -178,9 +199,11 @@ impl Tx {
         self.events.push(event);
     }
 
-    /// Commits, then publishes the queued events.
+    /// Writes the queued events to the webhook outbox, commits (the change
+    /// and its webhooks together), then publishes the events.
     pub async fn commit(self) -> AppResult<()> {
-        let Tx { txn, _writer, events, bus, .. } = self;
+        let Tx { txn, _writer, events, bus, outbox, .. } = self;
+        outbox.record(&txn, &events).await?;
         txn.commit().await?;
         drop(_writer);
         for event in events {
