@@ -2,6 +2,8 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use rand::Rng;
@@ -62,9 +64,22 @@ pub fn generate_password() -> String {
 
 /// Checks email and password and returns a login token. Wrong email and
 /// wrong password are the same error, so that accounts cannot be probed.
+///
+/// Failed attempts are throttled per email and per client IP
+/// ([`crate::ratelimit`]): past a few failures each attempt must wait
+/// longer, then the email (or IP) is locked out for a while. A throttled
+/// attempt is `RATE_LIMITED` with `retryAfter`, before the password is
+/// even checked, and says the same whether the account exists or not. A
+/// lockout is logged, and audited on the account when there is one.
 #[tracing::instrument(skip_all)]
-pub async fn login(ctx: &AppCtx, email: &str, password: &str) -> AppResult<Session> {
+pub async fn login(ctx: &AppCtx, email: &str, password: &str, ip: Option<IpAddr>) -> AppResult<Session> {
     let email = email.trim().to_lowercase();
+    if let Err(retry_after) = ctx.limits.login_allowed(&email, ip, ctx.now()).await {
+        return Err(AppError::RateLimited {
+            retry_after,
+            message: format!("too many failed sign-in attempts: try again in {retry_after} seconds"),
+        });
+    }
     let found = user::Entity::find().filter(user::Column::Email.eq(&email)).one(ctx.db.conn()).await?;
     // Hash even for an unknown email so both paths take the same time.
     let hash = found.as_ref().map(|u| u.password_hash.clone());
@@ -80,11 +95,16 @@ pub async fn login(ctx: &AppCtx, email: &str, password: &str) -> AppResult<Sessi
     .map_err(|e| AppError::Internal(e.into()))?;
     let user = match found {
         Some(u) if ok && u.active => u,
-        _ => {
+        found => {
             tracing::warn!("failed login");
+            let (email_locked, ip_locked) = ctx.limits.login_failed(&email, ip, ctx.now()).await;
+            if email_locked || ip_locked {
+                lockout(ctx, &email, ip, found.as_ref(), email_locked).await;
+            }
             return Err(AppError::Unauthenticated("invalid email or password".into()));
         }
     };
+    ctx.limits.login_succeeded(&email).await;
     let now = ctx.now();
     let tx = ctx.begin().await?;
     let mut am = user.clone().into_active_model();
@@ -94,6 +114,31 @@ pub async fn login(ctx: &AppCtx, email: &str, password: &str) -> AppResult<Sessi
     audit::record(&tx, &principal, now, Change::on("auth.login", "user", user.id)).await?;
     tx.commit().await?;
     issue_token(ctx, user)
+}
+
+/// Logs a lockout, and audits it on the account when the email has one.
+async fn lockout(ctx: &AppCtx, email: &str, ip: Option<IpAddr>, account: Option<&user::Model>, email_locked: bool) {
+    let masked = crate::telemetry::mask_email(email);
+    let ip_text = ip.map(|i| i.to_string()).unwrap_or_default();
+    let locked = if email_locked { "email" } else { "ip" };
+    tracing::warn!(email = %masked, ip = %ip_text, locked, "login locked out after repeated failures");
+    metrics::counter!("crm360_login_lockouts_total", "locked" => locked).increment(1);
+    let Some(account) = account else { return };
+    let now = ctx.now();
+    let audited = async {
+        let tx = ctx.begin().await?;
+        let change = Change::on("auth.lockout", "user", account.id).after(json!({
+            "email": masked,
+            "ip": ip_text,
+            "locked": locked,
+            "seconds": ctx.config.login_lockout_seconds,
+        }));
+        audit::record(&tx, &Principal::system(), now, change).await?;
+        tx.commit().await
+    };
+    if let Err(e) = audited.await {
+        tracing::error!(error = %e, "auditing a login lockout failed");
+    }
 }
 
 /// A new token for a user (login and refresh).

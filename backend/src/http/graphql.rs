@@ -7,7 +7,7 @@ use async_graphql::{BatchRequest, BatchResponse, Data};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{State, WebSocketUpgrade};
@@ -16,10 +16,16 @@ use axum::response::{Html, IntoResponse, Response};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 
+use tracing::Instrument;
+
+use super::persisted::describe;
+use super::ratelimit::{PeerAddr, client_ip, too_many_requests};
 use super::{AppState, error_response};
 use crate::app::AppCtx;
+use crate::auth::principal::Credential;
 use crate::graphql::RequestAuth;
 use crate::graphql::loaders::Loaders;
+use crate::ratelimit::{ClientIp, Subject};
 
 /// GraphiQL, pointed at this server.
 pub async fn graphiql(State(st): State<AppState>) -> Response {
@@ -29,8 +35,17 @@ pub async fn graphiql(State(st): State<AppState>) -> Response {
     Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish()).into_response()
 }
 
-/// Executes a query, mutation, or a batch of them.
-pub async fn graphql(State(st): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+/// Executes a query, mutation, or a batch of them: authenticates the
+/// bearer credential, charges the rate limits (the client IP, and the API
+/// key or user; one operation of a batch counts one), resolves persisted
+/// queries and the safelist ([`super::persisted`]), then runs each
+/// operation, recording its name on the request's span and in the metrics.
+pub async fn graphql(
+    State(st): State<AppState>,
+    PeerAddr(peer): PeerAddr,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let body = match body {
         Ok(b) => b,
         Err(BytesRejection::FailedToBufferBody(e)) if e.body_text().contains("length limit") => {
@@ -53,17 +68,76 @@ pub async fn graphql(State(st): State<AppState>, headers: HeaderMap, body: Resul
             Err(e) => RequestAuth::Invalid(e.to_string()),
         },
     };
-    let batch = batch.data(auth).data(Loaders::new(&st.app));
-    let mut response = st.schema.execute_batch(batch).await;
-    match &mut response {
-        BatchResponse::Single(r) => with_codes(r),
-        BatchResponse::Batch(rs) => rs.iter_mut().for_each(with_codes),
+    let ip = client_ip(&st.app.config, peer, &headers);
+    let mut subjects = vec![Subject::Ip(ip)];
+    if let RequestAuth::Authenticated(p) = &auth {
+        match p.credential {
+            Credential::User { user_id } => subjects.push(Subject::User(user_id)),
+            Credential::ApiKey { key_id } => subjects.push(Subject::ApiKey(key_id)),
+            Credential::System => {}
+        }
     }
+    let (requests, single) = match batch {
+        BatchRequest::Single(r) => (vec![r], true),
+        BatchRequest::Batch(rs) => (rs, false),
+    };
+    let cost = u32::try_from(requests.len()).unwrap_or(u32::MAX);
+    if let Err(retry) = st.app.limits.check(&subjects, cost, st.app.now()).await {
+        tracing::warn!(%ip, limit = retry.scope, retry_after = retry.seconds, "rate limited");
+        let msg = format!("too many requests: retry in {} seconds", retry.seconds);
+        return too_many_requests(retry, &msg);
+    }
+    let loaders = Loaders::new(&st.app);
+    let runs = requests.into_iter().map(|req| {
+        let data = (auth.clone(), loaders.clone(), ClientIp(ip));
+        run_one(&st, req, data)
+    });
+    let (mut responses, names): (Vec<_>, Vec<_>) = futures::future::join_all(runs).await.into_iter().unzip();
+    tracing::Span::current().record("operation", names.join(","));
+    responses.iter_mut().for_each(with_codes);
+    let response = match (single, responses.pop()) {
+        (true, Some(r)) => BatchResponse::Single(r),
+        (_, last) => BatchResponse::Batch(responses.into_iter().chain(last).collect()),
+    };
     let mut res = axum::Json(&response).into_response();
     if let Some(v) = response.cache_control().value().and_then(|c| c.parse().ok()) {
         res.headers_mut().insert(header::CACHE_CONTROL, v);
     }
     res
+}
+
+/// Runs one operation of a request; returns its response and name.
+async fn run_one(
+    st: &AppState,
+    mut req: async_graphql::Request,
+    (auth, loaders, ip): (RequestAuth, std::sync::Arc<Loaders>, ClientIp),
+) -> (async_graphql::Response, String) {
+    let started = Instant::now();
+    let registry = &st.app.persisted;
+    let resolved = registry.resolve(&mut req).await;
+    let (name, kind) = match &resolved {
+        Ok(()) => describe(&mut req),
+        Err(_) => (req.operation_name.clone().unwrap_or_else(|| "anonymous".into()), "unknown"),
+    };
+    let (response, outcome) = match resolved {
+        Err(refusal) => {
+            tracing::info!(operation = %name, code = refusal.code, "operation refused");
+            (refusal.response(), "rejected")
+        }
+        Ok(()) => {
+            let req = req.data(auth).data(loaders).data(ip);
+            let span = tracing::info_span!("graphql", operation = %name, kind);
+            let response = st.schema.execute(req).instrument(span).await;
+            let outcome = if response.errors.is_empty() { "ok" } else { "error" };
+            (response, outcome)
+        }
+    };
+    let label = registry.label(&name);
+    metrics::counter!("crm360_graphql_operations_total", "operation" => label.clone(), "type" => kind, "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("crm360_graphql_operation_duration_seconds", "operation" => label, "type" => kind)
+        .record(started.elapsed().as_secs_f64());
+    (response, name)
 }
 
 /// Errors raised by async-graphql itself (syntax, validation, depth and
@@ -92,7 +166,21 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// (Unauthorized) when there is no token or a subscription comes before
 /// the handshake, 4403 (Forbidden) when the token or key is not valid, and
 /// 4408 when no `connection_init` arrives within 10 seconds.
-pub async fn graphql_ws(State(st): State<AppState>, protocol: GraphQLProtocol, ws: WebSocketUpgrade) -> Response {
+///
+/// Opening a socket counts one operation against the client IP's rate
+/// limit (a refused upgrade is a `429`); messages on an open socket do not.
+pub async fn graphql_ws(
+    State(st): State<AppState>,
+    PeerAddr(peer): PeerAddr,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let ip = client_ip(&st.app.config, peer, &headers);
+    if let Err(retry) = st.app.limits.check(&[Subject::Ip(ip)], 1, st.app.now()).await {
+        let msg = format!("too many requests: retry in {} seconds", retry.seconds);
+        return too_many_requests(retry, &msg);
+    }
     let AppState { app, schema } = st;
     // Small buffers: events are small and most sockets sit idle; the
     // defaults (128 KiB each way) would dominate the memory per subscriber.
