@@ -1,18 +1,30 @@
-//! CSV import of customers and orders: from the command line
-//! (`crm360 import customers --file F`, `crm360 import orders --file F`)
-//! and through the API (`importCsv`, which the SPA calls chunk by chunk).
+//! CSV import of customers and orders, and CSV export.
 //!
-//! Each row goes through the same service as the API (validation,
-//! idempotency, audit, events) in its own transaction. A bad row is
-//! reported with its line number, the column at fault and why, and
-//! skipped; every other row is kept. The report is printed and, when there
-//! are errors, written as CSV (`line,column,message`) next to the input
-//! (`F.errors.csv`, or `--report`). Running the same file again adds
-//! nothing: customers are matched by phone, orders by `external_id`.
-//! A progress bar follows the bytes read.
+//! Two doors share one engine ([`apply`]):
+//!
+//! - the command line (`crm360 import customers --file F`, `crm360 import
+//!   orders --file F`), with a progress bar, the report printed and written
+//!   as `F.errors.csv` (or `--report`);
+//! - the API, asynchronously ([`jobs`]): `POST /imports?kind=customers`
+//!   streams the file to disk and returns a job; `importJob(id) { preview }`
+//!   shows the header, the first rows, the suggested mapping and the
+//!   problems found in a sample; `startImport` runs it in the background
+//!   with live progress (`importProgress`), `cancelImport` stops it, and
+//!   `GET /imports/{id}/errors.csv` gives every refused row.
+//!
+//! The file is read as a stream (the `csv` crate, never whole in memory)
+//! and applied in batches of `import_batch_rows` (500) rows per
+//! transaction. Customers are inserted set-based (one multi-row INSERT for
+//! customers, wallets and timeline entries, one audit row per batch);
+//! customers already there (same normalised phone, or else same email)
+//! are skipped or updated. Orders go through the orders service one by one
+//! (they move totals, RFM and may create customers), matched by
+//! `external_id`. A bad row is recorded with its line, the CSV column at
+//! fault, why, and the raw row, and skipped; every other row is kept.
+//! Running the same file again adds nothing.
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -22,8 +34,14 @@ use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 
 pub mod customers;
+pub mod export;
 pub mod graphql;
+pub mod jobs;
+pub mod mapping;
 pub mod orders;
+pub mod preview;
+
+pub use mapping::Columns;
 
 /// What became of one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +49,8 @@ pub enum Outcome {
     Created,
     /// Already there (same phone, same external id): left as it is.
     Existing,
+    /// Already there and updated from the row (`onDuplicate: UPDATE`).
+    Updated,
 }
 
 /// Why a row was skipped.
@@ -38,47 +58,68 @@ pub enum Outcome {
 pub struct RowError {
     /// Line in the file (the header is line 1).
     pub line: u64,
-    /// The column at fault, when one is.
+    /// The CSV column at fault (as the header names it), when one is.
     pub column: Option<String>,
     pub message: String,
+    /// The row as it was in the file (one CSV record).
+    pub raw: String,
 }
 
-/// What an import did.
+/// What an import (or one batch of it) did.
 #[derive(Debug, Default)]
 pub struct Summary {
     pub rows: u64,
     pub created: u64,
     pub existing: u64,
+    pub updated: u64,
     pub errors: Vec<RowError>,
-    /// Where the error report was written, if there were errors.
+    /// Where the error report was written, if there were errors (CLI).
     pub report: Option<PathBuf>,
 }
 
-/// One data row, read by column name.
+impl Summary {
+    fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Created => self.created += 1,
+            Outcome::Existing => self.existing += 1,
+            Outcome::Updated => self.updated += 1,
+        }
+    }
+}
+
+/// One data row, read by field through the mapping.
 pub struct Row {
-    headers: std::sync::Arc<csv::StringRecord>,
+    columns: Arc<Columns>,
     record: csv::StringRecord,
 }
 
 impl Row {
-    /// The trimmed value of `column`, `None` when missing or empty.
-    pub fn get(&self, column: &str) -> Option<String> {
-        let i = self.headers.iter().position(|h| h.trim().eq_ignore_ascii_case(column))?;
-        self.record.get(i).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    /// A row of `record` read through `columns`.
+    pub fn new(columns: Arc<Columns>, record: csv::StringRecord) -> Self {
+        Self { columns, record }
+    }
+
+    /// The trimmed value of `field`, `None` when unmapped or empty. A
+    /// leading `'` that an export put before `=`, `+`, `-` or `@` (the
+    /// formula guard) is dropped.
+    pub fn get(&self, field: &str) -> Option<String> {
+        let i = self.columns.index(field)?;
+        let v = export::unguard(self.record.get(i)?.trim());
+        (!v.is_empty()).then(|| v.to_owned())
     }
 }
 
-/// A row's failure: the column (CSV name) and the message.
+/// A row's failure: the field at fault (when one is) and the message.
 pub type Refusal = (Option<String>, String);
 
-/// A refusal about `column`.
-pub fn refuse(column: &str, message: impl Into<String>) -> Refusal {
-    (Some(column.to_owned()), message.into())
+/// A refusal about `field`.
+pub fn refuse(field: &str, message: impl Into<String>) -> Refusal {
+    (Some(field.to_owned()), message.into())
 }
 
-/// Turns a service error about a row into a refusal, naming the CSV column
-/// with `column_of` (which gets the last part of the service's field, such
-/// as `orderedAt`); errors that are not about the row (database down) come
+/// Turns a service error about a row into a refusal, naming the field with
+/// `column_of` (which gets the last part of the service's field, such as
+/// `orderedAt`); errors that are not about the row (database down) come
 /// back as they are and stop the import.
 pub fn refusal(error: AppError, column_of: fn(&str) -> String) -> Result<Refusal, AppError> {
     let field = |f: &str| column_of(f.rsplit('.').next().unwrap_or(f));
@@ -102,36 +143,188 @@ pub enum ImportKind {
 }
 
 impl ImportKind {
-    /// The columns the header must have.
-    fn required(self) -> &'static [&'static str] {
+    /// `customers` or `orders` (the `kind` of `POST /imports`).
+    pub fn as_str(self) -> &'static str {
         match self {
-            Self::Customers => customers::REQUIRED,
-            Self::Orders => orders::REQUIRED,
+            Self::Customers => "customers",
+            Self::Orders => "orders",
         }
     }
 
-    /// Imports one row as `actor`.
-    async fn row(self, ctx: &AppCtx, actor: &Principal, row: Row) -> AppResult<Result<Outcome, Refusal>> {
-        match self {
-            Self::Customers => customers::row(ctx, actor, row).await,
-            Self::Orders => orders::row(ctx, actor, row).await,
+    /// Parses `customers` / `orders`, any case.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "customers" => Some(Self::Customers),
+            "orders" => Some(Self::Orders),
+            _ => None,
         }
     }
 }
 
-/// Imports CSV text as `actor` (the API's import, one chunk of a file at a
-/// time); `first_line` is the line of the text's first data row in the
-/// whole file, so errors name the file's lines.
-pub async fn text(ctx: &AppCtx, actor: &Principal, kind: ImportKind, csv: &str, first_line: u64) -> AppResult<Summary> {
-    let mut summary = rows(csv.as_bytes(), kind.required(), |row| kind.row(ctx, actor, row), |_, _| {}).await?;
-    for e in &mut summary.errors {
-        e.line = e.line + first_line.max(2) - 2;
+/// What to do with a row whose customer is already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, async_graphql::Enum)]
+pub enum OnDuplicate {
+    /// Leave the customer as it is (counted as existing).
+    #[default]
+    Skip,
+    /// Fill the customer's fields from the row's non-empty cells (customers
+    /// only; the phone never changes).
+    Update,
+}
+
+impl OnDuplicate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Skip => "SKIP",
+            Self::Update => "UPDATE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        if s == "UPDATE" { Self::Update } else { Self::Skip }
+    }
+}
+
+/// A record as read: its line, and the record or why it could not be read.
+pub struct RawRow {
+    pub line: u64,
+    pub record: Result<csv::StringRecord, String>,
+}
+
+/// The record as one CSV line (for the error report).
+pub fn raw_text(record: &csv::StringRecord) -> String {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let _ = w.write_record(record);
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_owned()
+}
+
+/// A CSV file being read: its header and mapping, then batches of rows.
+pub struct CsvFile<R: std::io::Read> {
+    reader: csv::Reader<R>,
+    pub header: Vec<String>,
+}
+
+impl<R: std::io::Read> CsvFile<R> {
+    /// Reads the header (a UTF-8 byte-order mark is dropped).
+    pub fn open(input: R) -> AppResult<Self> {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+        let header = reader.headers().map_err(|e| AppError::bad_input("csv", format!("unreadable header: {e}")))?;
+        let header: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_owned()).collect();
+        if header.iter().all(String::is_empty) {
+            return Err(AppError::bad_input("csv", "the file is empty or has no header line"));
+        }
+        Ok(Self { reader, header })
+    }
+
+    /// Up to `n` rows; empty at the end of the file.
+    pub fn next_rows(&mut self, n: usize) -> Vec<RawRow> {
+        let mut out = Vec::with_capacity(n.min(4096));
+        while out.len() < n {
+            let line = self.reader.position().line();
+            let mut record = csv::StringRecord::new();
+            match self.reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = record.position().map_or(line, |p| p.line());
+                    if record.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    out.push(RawRow { line, record: Ok(record) });
+                }
+                // A malformed record (bad quoting, invalid UTF-8): kept as an error.
+                Err(e) => out.push(RawRow { line, record: Err(format!("unreadable row: {e}")) }),
+            }
+        }
+        out
+    }
+
+    /// Where the next row starts: (byte offset, line).
+    pub fn position(&self) -> (u64, u64) {
+        let p = self.reader.position();
+        (p.byte(), p.line())
+    }
+}
+
+impl<R: std::io::Read + std::io::Seek> CsvFile<R> {
+    /// Continues at `byte` (a position returned by [`CsvFile::position`]
+    /// after the header), which is line `line`.
+    pub fn seek(&mut self, byte: u64, line: u64) -> AppResult<()> {
+        let mut pos = csv::Position::new();
+        pos.set_byte(byte).set_line(line).set_record(line.saturating_sub(1));
+        self.reader.seek(pos).map_err(|e| AppError::Internal(anyhow::anyhow!("seeking in the import file: {e}")))
+    }
+}
+
+/// Applies one batch of rows as `actor` and returns what it did; when
+/// `commit` is given (a job), the job's progress is written in the same
+/// transaction as the rows (customers) or right after them (orders, whose
+/// rows commit one by one and are idempotent by `external_id`).
+pub async fn apply(
+    ctx: &AppCtx,
+    actor: &Principal,
+    kind: ImportKind,
+    columns: &Arc<Columns>,
+    rows: Vec<RawRow>,
+    on_duplicate: OnDuplicate,
+    commit: Option<&jobs::Commit>,
+) -> AppResult<Summary> {
+    let mut summary = Summary { rows: rows.len() as u64, ..Default::default() };
+    let error = |line: u64, raw: String, (field, message): Refusal| RowError {
+        line,
+        column: field.map(|f| columns.column_name(&f)),
+        message,
+        raw,
+    };
+    match kind {
+        ImportKind::Customers => {
+            let mut parsed = Vec::with_capacity(rows.len());
+            for r in rows {
+                match r.record {
+                    Err(message) => {
+                        summary.errors.push(RowError { line: r.line, column: None, message, raw: String::new() })
+                    }
+                    Ok(record) => match customers::parse(ctx, &Row::new(columns.clone(), record.clone())) {
+                        Ok(c) => parsed.push((r.line, c)),
+                        Err(refusal) => summary.errors.push(error(r.line, raw_text(&record), refusal)),
+                    },
+                }
+            }
+            let mut tx = ctx.begin().await?;
+            for o in customers::batch(ctx, &tx, actor, parsed, on_duplicate).await? {
+                summary.add(o);
+            }
+            if let Some(c) = commit {
+                jobs::record(ctx, &mut tx, c, &summary).await?;
+            }
+            tx.commit().await?;
+        }
+        ImportKind::Orders => {
+            for r in rows {
+                let record = match r.record {
+                    Err(message) => {
+                        summary.errors.push(RowError { line: r.line, column: None, message, raw: String::new() });
+                        continue;
+                    }
+                    Ok(record) => record,
+                };
+                match orders::row(ctx, actor, Row::new(columns.clone(), record.clone())).await? {
+                    Ok(o) => summary.add(o),
+                    Err(refusal) => summary.errors.push(error(r.line, raw_text(&record), refusal)),
+                }
+            }
+            if let Some(c) = commit {
+                let mut tx = ctx.begin().await?;
+                jobs::record(ctx, &mut tx, c, &summary).await?;
+                tx.commit().await?;
+            }
+        }
     }
     Ok(summary)
 }
 
-/// Imports the file `path` as the system, with a progress bar when
-/// `progress`; see the module docs.
+/// Imports the file `path` as the system with the suggested mapping, with
+/// a progress bar when `progress`; see the module docs.
 pub async fn file(
     ctx: &AppCtx,
     kind: ImportKind,
@@ -146,18 +339,28 @@ pub async fn file(
         ProgressStyle::with_template("{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({msg}, eta {eta})")?
             .progress_chars("=> "),
     );
+    let fail = |e: AppError| anyhow::anyhow!("{}: {e}", path.display());
+    let mut csv = CsvFile::open(std::io::BufReader::new(input)).map_err(fail)?;
+    let columns = Arc::new(Columns::suggested(kind, csv.header.clone()));
+    columns.check(kind).map_err(|_| {
+        anyhow::anyhow!("{}: the header lacks the column(s) {}", path.display(), columns.missing(kind).join(", "))
+    })?;
     let system = Principal::system();
-    let mut summary = rows(
-        std::io::BufReader::new(input),
-        kind.required(),
-        |row| kind.row(ctx, &system, row),
-        |byte, s| {
-            bar.set_position(byte);
-            bar.set_message(format!("{} rows, {} errors", s.rows, s.errors.len()));
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut summary = Summary::default();
+    loop {
+        let rows = csv.next_rows(ctx.config.import_batch_rows.max(1));
+        if rows.is_empty() {
+            break;
+        }
+        let s = apply(ctx, &system, kind, &columns, rows, OnDuplicate::Skip, None).await.map_err(fail)?;
+        summary.rows += s.rows;
+        summary.created += s.created;
+        summary.existing += s.existing;
+        summary.updated += s.updated;
+        summary.errors.extend(s.errors);
+        bar.set_position(csv.position().0);
+        bar.set_message(format!("{} rows, {} errors", summary.rows, summary.errors.len()));
+    }
     bar.finish_and_clear();
     if !summary.errors.is_empty() {
         let out = report.unwrap_or_else(|| {
@@ -166,64 +369,17 @@ pub async fn file(
             PathBuf::from(name)
         });
         let mut w = csv::Writer::from_path(&out).with_context(|| format!("writing {}", out.display()))?;
-        w.write_record(["line", "column", "message"])?;
+        w.write_record(["line", "column", "message", "row"])?;
         for e in &summary.errors {
-            w.write_record([e.line.to_string(), e.column.clone().unwrap_or_default(), e.message.clone()])?;
+            w.write_record([
+                e.line.to_string(),
+                export::guard(e.column.as_deref().unwrap_or_default()).into_owned(),
+                export::guard(&e.message).into_owned(),
+                export::guard(&e.raw).into_owned(),
+            ])?;
         }
         w.flush()?;
         summary.report = Some(out);
-    }
-    Ok(summary)
-}
-
-/// Reads CSV from `input` and hands each row to `handle`, calling
-/// `progress` with the bytes read after each row. `required` columns must
-/// be in the header (`BAD_USER_INPUT` on `csv` otherwise). A row `handle`
-/// refuses, or one that cannot be read, is recorded and skipped; an error
-/// from `handle` stops the import.
-async fn rows<R, F, Fut>(
-    input: R,
-    required: &[&str],
-    mut handle: F,
-    mut progress: impl FnMut(u64, &Summary),
-) -> AppResult<Summary>
-where
-    R: std::io::Read,
-    F: FnMut(Row) -> Fut,
-    Fut: Future<Output = AppResult<Result<Outcome, Refusal>>>,
-{
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers = reader.headers().map_err(|e| AppError::bad_input("csv", format!("unreadable header: {e}")))?.clone();
-    let headers = std::sync::Arc::new(csv::StringRecord::from(
-        headers.iter().map(|h| h.trim_start_matches('\u{feff}')).collect::<Vec<_>>(),
-    ));
-    let missing: Vec<&str> =
-        required.iter().copied().filter(|r| !headers.iter().any(|h| h.trim().eq_ignore_ascii_case(r))).collect();
-    if !missing.is_empty() {
-        return Err(AppError::bad_input("csv", format!("the header lacks the column(s) {}", missing.join(", "))));
-    }
-    let mut summary = Summary::default();
-    let mut record = csv::StringRecord::new();
-    loop {
-        let line = reader.position().line();
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                // A malformed record (bad quoting, invalid UTF-8): skip it.
-                summary.rows += 1;
-                summary.errors.push(RowError { line, column: None, message: format!("unreadable row: {e}") });
-                continue;
-            }
-        }
-        let line = record.position().map_or(line, |p| p.line());
-        summary.rows += 1;
-        match handle(Row { headers: headers.clone(), record: record.clone() }).await? {
-            Ok(Outcome::Created) => summary.created += 1,
-            Ok(Outcome::Existing) => summary.existing += 1,
-            Err((column, message)) => summary.errors.push(RowError { line, column, message }),
-        }
-        progress(reader.position().byte(), &summary);
     }
     Ok(summary)
 }
@@ -240,5 +396,22 @@ mod tests {
         let r = refusal(AppError::bad_input("row.items.0.quantity", "1 or more"), snake).unwrap();
         assert_eq!(r.0.as_deref(), Some("quantity"));
         assert!(refusal(AppError::Internal(anyhow::anyhow!("db down")), snake).is_err());
+    }
+
+    #[test]
+    fn rows_are_read_in_batches_with_their_lines_and_can_resume() {
+        let text = "\u{feff}Phone,Name\n1,a\n\n2,\"b\nc\"\n3,d\n";
+        let mut f = CsvFile::open(std::io::Cursor::new(text)).unwrap();
+        assert_eq!(f.header, ["Phone", "Name"]);
+        let first = f.next_rows(2);
+        let lines: Vec<u64> = first.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 4], "the empty line 3 is skipped");
+        let (byte, line) = f.position();
+        let mut again = CsvFile::open(std::io::Cursor::new(text)).unwrap();
+        again.seek(byte, line).unwrap();
+        let rest = again.next_rows(10);
+        assert_eq!(rest.len(), 1);
+        assert_eq!((rest[0].line, rest[0].record.as_ref().unwrap().get(1)), (6, Some("d")));
+        assert_eq!(raw_text(first[1].record.as_ref().unwrap()), "2,\"b\nc\"");
     }
 }

@@ -1,5 +1,5 @@
-//! Orders from CSV (`crm360 import orders --file orders.csv`,
-//! `importCsv(kind: ORDERS)`).
+//! Orders from CSV (`crm360 import orders --file orders.csv`, or an
+//! import job of kind `ORDERS`).
 //!
 //! One row is one order. Columns (header names, any order, any case):
 //! `external_id` and `phone` (required), `customer_name` (for a phone not
@@ -43,11 +43,8 @@ fn date_time(ctx: &AppCtx, text: &str) -> Option<DateTime<Utc>> {
     day.and_hms_opt(0, 0, 0)?.and_local_timezone(ctx.tz).earliest().map(|t| t.with_timezone(&Utc))
 }
 
-/// The columns the header must have.
-pub const REQUIRED: &[&str] = &["external_id", "phone"];
-
 /// The order a row describes.
-fn parse(ctx: &AppCtx, row: &Row) -> Result<NewOrder, Refusal> {
+pub fn parse(ctx: &AppCtx, row: &Row) -> Result<NewOrder, Refusal> {
     let decimals = ctx.config.currency_decimals;
     let money = |column: &str| match row.get(column) {
         None => Ok(None),
