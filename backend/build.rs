@@ -55,6 +55,8 @@ fn main() {
         println!("cargo:rerun-if-changed={}", input.display());
     }
 
+    write_spa_operations(&frontend.join("src"), &PathBuf::from(env("OUT_DIR")));
+
     let dist = if skip_requested() {
         println!("cargo:warning={SKIP_VAR} is set: the server will serve a placeholder instead of the SPA");
         write_placeholder(&PathBuf::from(env("OUT_DIR")).join("spa-skipped"))
@@ -62,6 +64,33 @@ fn main() {
         build_spa(&workspace, &frontend)
     };
     println!("cargo:rustc-env=CRM360_SPA_DIR={}", dist.display());
+}
+
+/// `$OUT_DIR/spa_operations.rs`: the SPA's `*.graphql` documents as
+/// `&[(path under src, include_str!(…))]`, for the persisted-query safelist
+/// (`crate::http::persisted`). Written even when the SPA build is skipped.
+fn write_spa_operations(src: &Path, out_dir: &Path) {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        let Ok(entries) = fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "graphql") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(src, &mut files);
+    files.sort();
+    let mut code = String::from("&[\n");
+    for file in &files {
+        let rel = file.strip_prefix(src).unwrap_or(file).to_string_lossy().replace('\\', "/");
+        let _ = writeln!(code, "    ({rel:?}, include_str!({:?})),", file.display().to_string());
+    }
+    code.push(']');
+    fs::write(out_dir.join("spa_operations.rs"), code).expect("write spa_operations.rs");
 }
 
 fn skip_requested() -> bool {

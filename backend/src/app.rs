@@ -30,6 +30,10 @@ pub struct AppCtx {
     pub tz: chrono_tz::Tz,
     /// Jobs running in this process (the once-per-cluster lock on SQLite).
     pub job_locks: crate::jobs::LocalLocks,
+    /// Rate limits and login throttling (Redis when `REDIS_URL` is set).
+    pub limits: crate::ratelimit::Limits,
+    /// Registered operations and the APQ store.
+    pub persisted: Arc<crate::http::persisted::Registry>,
 }
 
 /// Keys derived from the JWT secret.
@@ -51,6 +55,8 @@ impl AppCtx {
         let secret = config.jwt_secret.expose_secret().as_bytes().to_vec();
         let phone_region = crate::customers::phone::region(&config.phone_region).context("unknown phone region")?;
         let tz = config.tz()?;
+        let limits = crate::ratelimit::Limits::connect(&config).await?;
+        let persisted = Arc::new(crate::http::persisted::Registry::new(&config, &limits)?);
         Ok(Self {
             jwt: Arc::new(JwtKeys {
                 encoding: EncodingKey::from_secret(&secret),
@@ -63,6 +69,8 @@ impl AppCtx {
             phone_region,
             tz,
             job_locks: Default::default(),
+            limits,
+            persisted,
         })
     }
 
@@ -149,6 +157,9 @@ impl Application {
         if self.ctx.config.delivery_enabled {
             jobs.extend(crate::campaigns::delivery::spawn(&self.ctx, self.receipts_url()));
         }
+        // Import jobs run (and resume after a restart) on every instance.
+        jobs.push(crate::imports::jobs::spawn(&self.ctx));
+        jobs.extend(crate::webhooks::dispatch::spawn(&self.ctx));
         // On shutdown the background work stops at once (its claims and
         // locks expire; nothing it did is half-written) while HTTP drains.
         let stop: Vec<tokio::task::AbortHandle> = jobs.iter().map(|j| j.abort_handle()).collect();

@@ -87,6 +87,14 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Write the persisted-query manifest of the SPA's own operations
+    /// (Apollo's format), for operators to extend with integrators'
+    /// operations and name in `persisted_queries_manifest`.
+    Safelist {
+        /// File to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Create a staff user. The password comes from `--password`, or
     /// `CRM360_NEW_USER_PASSWORD`, or is generated and printed once.
     CreateUser {
@@ -186,6 +194,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             if let Some(previous) = r.previous {
                 println!("the database it replaced is kept at {}", previous.display());
+            }
+            Ok(())
+        }
+        Command::Safelist { out } => {
+            let manifest = crate::http::persisted::spa_manifest();
+            let json = serde_json::to_string_pretty(&manifest)? + "\n";
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
+                    println!("wrote {} operations to {}", manifest.operations.len(), path.display());
+                }
+                None => print!("{json}"),
             }
             Ok(())
         }

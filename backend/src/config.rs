@@ -72,6 +72,41 @@ pub struct Config {
     pub max_query_complexity: usize,
     /// Serve GraphiQL on `GET /graphql`.
     pub graphiql: bool,
+    /// Persisted queries: `off`, `apq` (Apollo automatic persisted
+    /// queries) or `safelist` (only registered operations run).
+    pub persisted_queries: crate::http::persisted::Mode,
+    /// An Apollo persisted-query manifest of operations registered beside
+    /// the SPA's own (`crm360 safelist --out` writes the SPA's).
+    pub persisted_queries_manifest: Option<std::path::PathBuf>,
+    /// Queries an instance keeps for APQ without Redis (least recently used go).
+    pub apq_cache_size: usize,
+    /// How long Redis keeps an APQ query after it was last registered, in seconds.
+    pub apq_ttl_seconds: u64,
+    /// Prefix of the Redis keys of rate limits, login throttling and APQ.
+    pub redis_prefix: String,
+    /// GraphQL operations per minute per client IP (0: no limit), and the
+    /// burst allowed above that rate.
+    pub rate_limit_ip_per_minute: u32,
+    pub rate_limit_ip_burst: u32,
+    /// GraphQL operations per minute per staff user (JWT), and burst.
+    pub rate_limit_user_per_minute: u32,
+    pub rate_limit_user_burst: u32,
+    /// GraphQL operations per minute per API key, and burst.
+    pub rate_limit_api_key_per_minute: u32,
+    pub rate_limit_api_key_burst: u32,
+    /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` names the client;
+    /// empty: the socket's peer is the client.
+    pub trusted_proxies: Vec<String>,
+    /// Failed logins for one email before each attempt waits (1 s, 2 s,
+    /// 4 s, …); 0: no delay.
+    pub login_delay_after_failures: u32,
+    /// Failed logins for one email that lock it for `login_lockout_seconds`; 0: never.
+    pub login_lockout_after_failures: u32,
+    /// Failed logins from one IP that lock that IP out; 0: never.
+    pub login_ip_lockout_after_failures: u32,
+    /// How long a lockout lasts, and how long failures are remembered after
+    /// the last one, in seconds.
+    pub login_lockout_seconds: u64,
     /// Connection pool size.
     pub db_max_connections: u32,
     /// Lifetime of a virtual credit when the caller gives none.
@@ -127,6 +162,39 @@ pub struct Config {
     /// This server's address as vendors reach it (receipts go to
     /// `<public_url>/webhooks/receipts`); by default the bound address.
     pub public_url: Option<String>,
+    /// Send outgoing webhooks from this process (every instance may: they
+    /// share the outbox in the database).
+    pub webhooks_enabled: bool,
+    /// How often an idle webhook dispatcher looks for work, in milliseconds.
+    pub webhook_tick_ms: u64,
+    /// Deliveries a dispatcher claims per round.
+    pub webhook_batch: u32,
+    /// Requests a dispatcher has in flight at once.
+    pub webhook_concurrency: u32,
+    /// Time limit of one webhook request, in milliseconds.
+    pub webhook_timeout_ms: u64,
+    /// How long a claimed delivery is its dispatcher's; after that (a
+    /// crash) it is sent again.
+    pub webhook_lease_seconds: u64,
+    /// Attempts per delivery before it is FAILED.
+    pub webhook_max_attempts: i32,
+    /// Wait before the first retry; doubles with each attempt (±20% jitter).
+    pub webhook_retry_base_ms: u64,
+    /// Longest wait between two attempts.
+    pub webhook_retry_max_ms: u64,
+    /// FAILED deliveries in a row that disable an endpoint (0: never).
+    pub webhook_disable_after_failures: i32,
+    /// Where uploaded import files are kept while their job runs; by
+    /// default `imports/` beside the SQLite file, or `./data/imports`.
+    /// Each instance keeps the files it received (see [`crate::imports`]).
+    pub import_dir: Option<std::path::PathBuf>,
+    /// Largest accepted import upload (`POST /imports`), in bytes.
+    pub import_max_bytes: u64,
+    /// Rows an import commits per transaction.
+    pub import_batch_rows: usize,
+    /// How long a running import's claim lasts without progress before
+    /// another start of the server (or instance holding the file) resumes it.
+    pub import_lease_seconds: u64,
 }
 
 fn ser_secret<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
@@ -162,6 +230,22 @@ impl Default for Config {
             max_query_depth: 12,
             max_query_complexity: 5_000,
             graphiql: true,
+            persisted_queries: crate::http::persisted::Mode::Apq,
+            persisted_queries_manifest: None,
+            apq_cache_size: 1_000,
+            apq_ttl_seconds: 7 * 86_400,
+            redis_prefix: "crm360".into(),
+            rate_limit_ip_per_minute: 1_200,
+            rate_limit_ip_burst: 300,
+            rate_limit_user_per_minute: 600,
+            rate_limit_user_burst: 120,
+            rate_limit_api_key_per_minute: 1_200,
+            rate_limit_api_key_burst: 300,
+            trusted_proxies: Vec::new(),
+            login_delay_after_failures: 3,
+            login_lockout_after_failures: 10,
+            login_ip_lockout_after_failures: 100,
+            login_lockout_seconds: 900,
             db_max_connections: 16,
             credit_lifetime_days: 15,
             bank_webhook_secret: None,
@@ -182,6 +266,23 @@ impl Default for Config {
             channel_webhooks: Default::default(),
             receipts_secret: None,
             public_url: None,
+            webhooks_enabled: true,
+            webhook_tick_ms: 500,
+            webhook_batch: 100,
+            webhook_concurrency: 8,
+            webhook_timeout_ms: 10_000,
+            webhook_lease_seconds: 120,
+            // 1, 2, 4, … 64 minutes apart: the 8th attempt comes about
+            // 2 h 7 min after the first, so a receiver down for an hour
+            // loses nothing.
+            webhook_max_attempts: 8,
+            webhook_retry_base_ms: 60_000,
+            webhook_retry_max_ms: 3_600_000,
+            webhook_disable_after_failures: 10,
+            import_dir: None,
+            import_max_bytes: 1024 * 1024 * 1024,
+            import_batch_rows: 500,
+            import_lease_seconds: 60,
         }
     }
 }
@@ -228,6 +329,13 @@ impl Config {
             bail!("currency_decimals must be between 0 and 6");
         }
         crate::jobs::check_schedules(&self.job_schedules)?;
+        for proxy in &self.trusted_proxies {
+            crate::ratelimit::IpNet::parse(proxy)
+                .with_context(|| format!("trusted_proxies: {proxy:?} is not an IP address or CIDR"))?;
+        }
+        if self.redis_prefix.is_empty() {
+            bail!("redis_prefix cannot be empty");
+        }
         if self.sim_vendor_failure_percent > 100 {
             bail!("sim_vendor_failure_percent must be between 0 and 100");
         }
@@ -239,6 +347,18 @@ impl Config {
                 bail!("channel_webhooks: unknown channel {channel:?} (SMS, EMAIL, WHATSAPP or PUSH)");
             }
             url::Url::parse(url).with_context(|| format!("channel_webhooks.{channel}: {url:?} is not a URL"))?;
+        }
+        if self.webhook_max_attempts < 1 || self.webhook_batch == 0 || self.webhook_concurrency == 0 {
+            bail!("webhook_max_attempts, webhook_batch and webhook_concurrency must be at least 1");
+        }
+        if self.webhook_lease_seconds.saturating_mul(1000) <= self.webhook_timeout_ms {
+            bail!("webhook_lease_seconds must be longer than webhook_timeout_ms, or a slow receiver gets a request twice");
+        }
+        if self.webhook_max_attempts < 1 || self.webhook_batch == 0 || self.webhook_concurrency == 0 {
+            bail!("webhook_max_attempts, webhook_batch and webhook_concurrency must be at least 1");
+        }
+        if self.webhook_lease_seconds.saturating_mul(1000) <= self.webhook_timeout_ms {
+            bail!("webhook_lease_seconds must be longer than webhook_timeout_ms, or a slow receiver gets a request twice");
         }
         Ok(())
     }

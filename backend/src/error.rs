@@ -36,8 +36,9 @@ pub enum AppError {
     InsufficientFunds { available: String },
     #[error("cannot move from {from} to {to}")]
     InvalidTransition { from: String, to: String },
-    #[error("too many requests, retry later")]
-    RateLimited,
+    /// Too many requests or failed logins: retry after `retry_after` seconds.
+    #[error("{message}")]
+    RateLimited { retry_after: u64, message: String },
     /// A subscription fell behind (or asked for events no longer kept).
     #[error("{message}")]
     Lagged { last_event_id: Option<String>, message: String },
@@ -68,7 +69,7 @@ impl AppError {
             Self::Conflict { .. } => "CONFLICT",
             Self::InsufficientFunds { .. } => "INSUFFICIENT_FUNDS",
             Self::InvalidTransition { .. } => "INVALID_TRANSITION",
-            Self::RateLimited => "RATE_LIMITED",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Lagged { .. } => "LAGGED",
             Self::Db(_) | Self::Internal(_) => "INTERNAL",
         }
@@ -109,6 +110,7 @@ impl ErrorExtensions for AppError {
                     ext.set("to", to.as_str());
                 }
                 Self::Lagged { last_event_id: Some(last), .. } => ext.set("lastEventId", last.as_str()),
+                Self::RateLimited { retry_after, .. } => ext.set("retryAfter", *retry_after),
                 _ => {}
             }
         })

@@ -24,7 +24,7 @@
 //! human codes), [`error`] (the error codes of the API), [`events`] (the
 //! event bus), [`graphql`] (schema assembly, guards, loaders), [`http`]
 //! (router, limits, health, SPA), [`jobs`] (scheduler, once-per-cluster
-//! lock), [`app`] (startup), [`cli`], [`seed`].
+//! lock), [`app`] (startup), [`cli`], [`seed`], [`backup`] (online copies, restore).
 
 pub mod activities;
 pub mod analytics;
@@ -49,10 +49,12 @@ pub mod imports;
 pub mod jobs;
 pub mod money;
 pub mod orders;
+pub mod ratelimit;
 pub mod seed;
 pub mod telemetry;
 pub mod tickets;
 pub mod wallets;
+pub mod webhooks;
 
 pub use app::{AppCtx, Application};
 pub use error::{AppError, AppResult};

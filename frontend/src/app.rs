@@ -24,6 +24,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=screens::login::LoginPage />
                 <Route path=path!("/dashboard") view=|| signed_in(screens::dashboard::DashboardPage) />
                 <Route path=path!("/customers") view=|| signed_in(screens::customers::CustomersPage) />
+                <Route path=path!("/customers/duplicates") view=|| signed_in(screens::customers::DuplicatesPage) />
                 <Route path=path!("/customers/:id") view=|| signed_in(screens::customer::CustomerPage) />
                 <Route path=path!("/tickets") view=|| signed_in(screens::tickets::TicketsPage) />
                 <Route path=path!("/tickets/:id") view=|| signed_in(screens::tickets::TicketPage) />

@@ -14,6 +14,9 @@ mod m20261121_000008_customer_flags;
 mod m20261122_000009_campaigns;
 mod m20261122_000010_engagement;
 mod m20261122_000011_call_tasks;
+mod m20261122_000012_webhooks;
+mod m20261122_000013_customer_merge;
+mod m20261122_000014_import_jobs;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +36,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_campaigns::Migration),
             Box::new(m20261122_000010_engagement::Migration),
             Box::new(m20261122_000011_call_tasks::Migration),
+            Box::new(m20261122_000012_webhooks::Migration),
+            Box::new(m20261122_000013_customer_merge::Migration),
+            Box::new(m20261122_000014_import_jobs::Migration),
         ]
     }
 }

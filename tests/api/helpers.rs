@@ -123,6 +123,20 @@ pub fn test_config(database_url: &str) -> Config {
         // Campaign delivery runs when a test asks for it.
         delivery_enabled: false,
         delivery_tick_ms: 50,
+        // Webhooks: the dispatcher idles without endpoints; retries come
+        // at once (tests move the clock for anything slower).
+        webhook_tick_ms: 50,
+        webhook_retry_base_ms: 0,
+        webhook_timeout_ms: 2_000,
+        webhook_lease_seconds: 30,
+        // Rate limits are off unless a test turns them on; Redis keys
+        // (limits, APQ) are the test's own.
+        rate_limit_ip_per_minute: 0,
+        rate_limit_user_per_minute: 0,
+        rate_limit_api_key_per_minute: 0,
+        redis_prefix: format!("crm360:test:{}", uuid::Uuid::new_v4()),
+        // Uploaded import files of every test go to the temp directory.
+        import_dir: Some(std::env::temp_dir().join("crm360-test-imports")),
         ..Config::default()
     }
 }
@@ -254,15 +268,11 @@ impl TestApp {
         res.json().await.expect("a JSON response")
     }
 
-    /// Logs in and returns the token (panics on failure).
+    /// Logs in and returns the token (panics on failure). It sends the
+    /// SPA's own login operation, which runs in safelist mode too.
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let res = self
-            .gql_as(
-                None,
-                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-                json!({ "e": email, "p": password }),
-            )
-            .await;
+        const SPA_LOGIN: &str = include_str!("../../frontend/src/api/login.graphql");
+        let res = self.gql_as(None, SPA_LOGIN, json!({ "email": email, "password": password })).await;
         res["data"]["login"]["token"].as_str().unwrap_or_else(|| panic!("login failed: {res}")).to_owned()
     }
 

@@ -25,6 +25,8 @@ mod customers;
 mod dashboard;
 mod engagement;
 mod login;
+mod merge;
 mod shots;
 mod tickets;
 mod transfers;
+mod webhooks;

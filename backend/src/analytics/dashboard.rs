@@ -352,7 +352,11 @@ async fn wallet_daily(ctx: &AppCtx, from: NaiveDate, bounds: &[DateTime<Utc>]) -
             TransactionType::CreditExpired => day.credits_expired += v,
             TransactionType::Adjustment => day.corrections += v,
             TransactionType::Reversal => day.corrections -= v,
-            TransactionType::PointsEarned | TransactionType::PointsRedeemed => {}
+            // A merge moves money between two wallets: no money in or out.
+            TransactionType::PointsEarned
+            | TransactionType::PointsRedeemed
+            | TransactionType::MergedOut
+            | TransactionType::MergedIn => {}
         }
     }
     Ok(out)

@@ -167,7 +167,8 @@ pub struct AuthMutation;
 impl AuthMutation {
     /// Signs a staff member in. Wrong email or password: `UNAUTHENTICATED`.
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> async_graphql::Result<AuthPayload> {
-        Ok(service::login(app(ctx), &email, &password).await.extend()?.into())
+        let ip = ctx.data_opt::<crate::ratelimit::ClientIp>().map(|c| c.0);
+        Ok(service::login(app(ctx), &email, &password, ip).await.extend()?.into())
     }
 
     /// A new token for the signed-in staff member, before the old one expires.

@@ -313,7 +313,7 @@ async fn insert_kind<C: ConnectionTrait>(
     // The candidates, with the agent they go to when there is one.
     let candidates = format!(
         "SELECT c.id, c.temperature, {preferred} AS pref FROM customers c \
-         WHERE c.status <> 'BLACKLISTED' AND {condition}"
+         WHERE c.status <> 'BLACKLISTED' AND c.merged_into_id IS NULL AND {condition}"
     );
     let insert = "INSERT INTO call_tasks (due_date, customer_id, kind, priority, agent_id, status, created_at)";
     let conflict = "ON CONFLICT (due_date, customer_id, kind) DO NOTHING";

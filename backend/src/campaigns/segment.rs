@@ -168,13 +168,14 @@ pub struct Env {
 
 /// The segment as one condition on `customers`, or `BAD_USER_INPUT` on the
 /// first bad rule, named by its path under `at` (`rules`, `input.rules`).
-/// Blacklisted customers are never in an audience.
+/// Blacklisted customers and merged duplicates are never in an audience.
 pub fn compile(rules: &RuleGroup, env: &Env, at: &str) -> AppResult<Condition> {
     let mut count = 0;
     let tree = group(rules, env, at, 1, &mut count)?;
     Ok(Condition::all()
         .add(customer::Column::Status.ne(CustomerStatus::Blacklisted))
         .add(customer::Column::Tier.ne(CustomerTier::Blacklist))
+        .add(customer::Column::MergedIntoId.is_null())
         .add(tree))
 }
 

@@ -33,6 +33,8 @@ pub struct Query(
     crate::jobs::graphql::JobQuery,
     crate::campaigns::graphql::CampaignQuery,
     crate::automation::graphql::AutomationQuery,
+    crate::imports::graphql::ImportQuery,
+    crate::webhooks::graphql::WebhookQuery,
 );
 
 /// Every mutation, by domain.
@@ -51,6 +53,7 @@ pub struct Mutation(
     crate::automation::graphql::AutomationMutation,
     crate::imports::graphql::ImportMutation,
     crate::campaigns::graphql::CampaignMutation,
+    crate::webhooks::graphql::WebhookMutation,
 );
 
 /// Every subscription, by domain.
@@ -61,6 +64,7 @@ pub struct Subscription(
     crate::tickets::graphql::TicketSubscription,
     crate::analytics::graphql::AnalyticsSubscription,
     crate::campaigns::graphql::CampaignSubscription,
+    crate::imports::graphql::ImportSubscription,
 );
 
 /// The schema type served at `/graphql`.

@@ -7,10 +7,16 @@
 //! - `/healthz` (alive), `/readyz` (database and Redis answer), `/metrics`.
 //! - `POST /webhooks/bank` bank transfers from SePay, `POST /webhooks/receipts`
 //!   delivery receipts from message vendors ([`webhooks`]).
+//! - `POST /imports`, `GET /imports/{id}/errors.csv`,
+//!   `GET /exports/customers.csv`, `GET /exports/ledger.csv`: CSV in and
+//!   out ([`imports`]).
 //! - everything else: the single-page app.
 
 mod graphql;
 mod health;
+mod imports;
+pub mod persisted;
+mod ratelimit;
 pub mod spa;
 pub mod webhooks;
 
@@ -54,6 +60,10 @@ pub fn router(app: AppCtx) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/webhooks/bank", post(webhooks::bank))
         .route("/webhooks/receipts", post(webhooks::receipts))
+        .route("/imports", post(imports::upload))
+        .route("/imports/{id}/errors.csv", get(imports::errors_csv))
+        .route("/exports/customers.csv", get(imports::customers_csv))
+        .route("/exports/ledger.csv", get(imports::ledger_csv))
         .fallback_service(get(spa::serve_spa))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
@@ -64,7 +74,7 @@ pub fn router(app: AppCtx) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
                     let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, operation = tracing::field::Empty)
                 })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis)),
         )

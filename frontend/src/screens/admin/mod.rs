@@ -14,17 +14,19 @@ mod jobs;
 mod keys;
 mod rfm;
 mod users;
+mod webhooks;
 
 use crate::{api::Role, session::Session};
 
 /// The tabs: path segment and label. The first is the default.
-const TABS: [(&str, &str); 6] = [
+const TABS: [(&str, &str); 7] = [
     ("users", "Users"),
     ("keys", "API keys"),
     ("audit", "Audit log"),
     ("jobs", "Jobs"),
     ("flags", "Fraud flags"),
     ("rfm", "RFM thresholds"),
+    ("webhooks", "Webhooks"),
 ];
 
 /// The tab shown for the path segment `segment` (the first when unknown).
@@ -60,6 +62,7 @@ pub fn AdminPage() -> impl IntoView {
                 "jobs" => view! { <jobs::Jobs /> }.into_any(),
                 "flags" => view! { <flags::Flags /> }.into_any(),
                 "rfm" => view! { <rfm::Rfm /> }.into_any(),
+                "webhooks" => view! { <webhooks::Webhooks /> }.into_any(),
                 _ => view! { <users::Users /> }.into_any(),
             }}
         </Show>

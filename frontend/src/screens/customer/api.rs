@@ -39,8 +39,20 @@ pub struct Customer {
     pub ticket_count: i64,
     pub return_count: i64,
     pub created_at: String,
+    /// The customer this one was merged into (this one is a tombstone).
+    #[serde(default)]
+    pub merged_into: Option<MergedInto>,
     pub assigned_agent: Option<Agent>,
     pub wallet: Wallet,
+}
+
+/// Where a merged customer went.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MergedInto {
+    pub id: String,
+    pub name: String,
+    pub member_code: String,
 }
 
 /// The staff member who owns a customer.

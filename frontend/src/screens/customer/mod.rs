@@ -175,6 +175,13 @@ fn Header(customer: Customer) -> impl IntoView {
                     <TierBadge tier=customer.tier />
                     <StatusBadge status=customer.status />
                 </div>
+                {customer.merged_into.clone().map(|into| view! {
+                    <p class="banner banner-info" id="merged-into" role="status">
+                        "Merged into "
+                        <A href=format!("/customers/{}", into.id)>{format!("{} ({})", into.name, into.member_code)}</A>
+                        ": everything moved there."
+                    </p>
+                })}
             </div>
         </div>
     }

@@ -12,9 +12,11 @@ use leptos_router::{
 
 mod api;
 mod create;
+mod duplicates;
 mod import;
 
 use api::{Customer, Filters, Owner, enum_key};
+pub use duplicates::DuplicatesPage;
 
 use crate::{
     api::{Api, ApiError, CustomerStatus, CustomerTier, Page, Role},
@@ -74,6 +76,9 @@ pub fn CustomersPage() -> impl IntoView {
                 <p class="muted">"Member accounts, their tier, status and wallet."</p>
             </div>
             <div class="page-actions">
+                <Show when=move || can_import.get()>
+                    <A href="/customers/duplicates" attr:id="duplicates-link" attr:class="btn btn-ghost">"Duplicates"</A>
+                </Show>
                 <Show when=move || can_import.get()>
                     <button id="import-csv" class="btn btn-ghost" type="button" on:click=move |_| importing.set(true)>
                         "Import CSV"
