@@ -280,6 +280,24 @@ pub fn custom_sql(
     sea_orm::sea_query::Expr::cust_with_exprs(placeholders(backend, sql), exprs)
 }
 
+/// Rows of a queue claimed with a lease (`status = 'SENDING'`, `locked_until`)
+/// whose holder died before finishing: their lease ran out by `now`, so they
+/// go back to `back_to` for any instance to claim again. Used by the
+/// campaign messages and the outgoing webhook deliveries; `table` and
+/// `back_to` are names from the code, never input.
+pub async fn release_expired_leases(
+    db: &Db,
+    table: &str,
+    back_to: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<u64> {
+    let sql = format!(
+        "UPDATE {table} SET status = '{back_to}', locked_until = NULL WHERE status = 'SENDING' AND locked_until < ?"
+    );
+    let res = db.conn().execute_raw(statement(db.backend(), &sql, vec![now.into()])).await?;
+    Ok(res.rows_affected())
+}
+
 /// A raw statement written with `?` for its bound values.
 pub fn statement(backend: sea_orm::DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
     sea_orm::Statement::from_sql_and_values(backend, placeholders(backend, sql), values)

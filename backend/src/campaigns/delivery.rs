@@ -191,20 +191,11 @@ async fn claim(ctx: &AppCtx, campaign_id: i64, channel: Channel, limit: usize) -
 
 /// Claims whose worker died (the lease ran out) go back to the queue.
 async fn recover_abandoned(ctx: &AppCtx) -> AppResult<u64> {
-    let res = ctx
-        .db
-        .conn()
-        .execute_raw(stmt(
-            ctx.db.backend(),
-            "UPDATE communication_log SET status = 'QUEUED', locked_until = NULL \
-             WHERE status = 'SENDING' AND locked_until < ?",
-            vec![ctx.now().into()],
-        ))
-        .await?;
-    if res.rows_affected() > 0 {
-        tracing::info!(messages = res.rows_affected(), "abandoned deliveries back in the queue");
+    let n = crate::db::release_expired_leases(&ctx.db, "communication_log", "QUEUED", ctx.now()).await?;
+    if n > 0 {
+        tracing::info!(messages = n, "abandoned deliveries back in the queue");
     }
-    Ok(res.rows_affected())
+    Ok(n)
 }
 
 /// Running campaigns whose window closed: what was not handed over

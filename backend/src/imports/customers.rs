@@ -235,19 +235,9 @@ pub async fn batch(
         }
     }
     if !created.is_empty() {
-        wallets::model::wallet::Entity::insert_many(created.iter().map(|(id, _)| {
-            wallets::model::wallet::ActiveModel {
-                customer_id: Set(*id),
-                real_balance: Set(0),
-                virtual_balance: Set(0),
-                points: Set(0),
-                total_deposited: Set(0),
-                total_withdrawn: Set(0),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-        }))
+        wallets::model::wallet::Entity::insert_many(
+            created.iter().map(|(id, _)| wallets::service::empty_wallet(*id, now)),
+        )
         .exec_without_returning(db)
         .await?;
         let entries = created

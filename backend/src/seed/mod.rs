@@ -180,19 +180,9 @@ pub async fn customers(ctx: &AppCtx, n: u64, progress: bool) -> anyhow::Result<S
                 .into_tuple()
                 .all(tx.db())
                 .await?;
-            wallets::model::wallet::Entity::insert_many(ids.iter().map(|(id, _)| {
-                wallets::model::wallet::ActiveModel {
-                    customer_id: Set(*id),
-                    real_balance: Set(0),
-                    virtual_balance: Set(0),
-                    points: Set(0),
-                    total_deposited: Set(0),
-                    total_withdrawn: Set(0),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-            }))
+            wallets::model::wallet::Entity::insert_many(
+                ids.iter().map(|(id, _)| wallets::service::empty_wallet(*id, now)),
+            )
             .exec(tx.db())
             .await?;
             activities::model::Entity::insert_many(ids.iter().map(|(id, code)| activities::model::ActiveModel {

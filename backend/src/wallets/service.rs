@@ -723,9 +723,9 @@ pub async fn expire_credits(ctx: &AppCtx) -> AppResult<ExpiryReport> {
     Ok(report)
 }
 
-/// Opens the empty wallet of a new customer.
-pub async fn open<C: ConnectionTrait>(db: &C, customer_id: i64, at: DateTime<Utc>) -> AppResult<wallet::Model> {
-    Ok(wallet::ActiveModel {
+/// The empty wallet of a new customer, to insert (alone or in bulk).
+pub fn empty_wallet(customer_id: i64, at: DateTime<Utc>) -> wallet::ActiveModel {
+    wallet::ActiveModel {
         customer_id: Set(customer_id),
         real_balance: Set(0),
         virtual_balance: Set(0),
@@ -736,8 +736,11 @@ pub async fn open<C: ConnectionTrait>(db: &C, customer_id: i64, at: DateTime<Utc
         updated_at: Set(at),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
+}
+
+/// Opens the empty wallet of a new customer.
+pub async fn open<C: ConnectionTrait>(db: &C, customer_id: i64, at: DateTime<Utc>) -> AppResult<wallet::Model> {
+    Ok(empty_wallet(customer_id, at).insert(db).await?)
 }
 
 /// Ledger rows by id.

@@ -273,20 +273,11 @@ async fn fan_out(ctx: &AppCtx, limit: usize) -> AppResult<usize> {
 
 /// Claims whose instance died (the lease ran out) go back to PENDING.
 async fn recover_abandoned(ctx: &AppCtx) -> AppResult<u64> {
-    let res = ctx
-        .db
-        .conn()
-        .execute_raw(stmt(
-            ctx.db.backend(),
-            "UPDATE webhook_deliveries SET status = 'PENDING', locked_until = NULL \
-             WHERE status = 'SENDING' AND locked_until < ?",
-            vec![ctx.now().into()],
-        ))
-        .await?;
-    if res.rows_affected() > 0 {
-        tracing::info!(deliveries = res.rows_affected(), "abandoned webhook deliveries back in the queue");
+    let n = crate::db::release_expired_leases(&ctx.db, "webhook_deliveries", "PENDING", ctx.now()).await?;
+    if n > 0 {
+        tracing::info!(deliveries = n, "abandoned webhook deliveries back in the queue");
     }
-    Ok(res.rows_affected())
+    Ok(n)
 }
 
 /// Claims up to `limit` due deliveries of active endpoints.
