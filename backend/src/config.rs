@@ -352,13 +352,17 @@ impl Config {
             bail!("webhook_max_attempts, webhook_batch and webhook_concurrency must be at least 1");
         }
         if self.webhook_lease_seconds.saturating_mul(1000) <= self.webhook_timeout_ms {
-            bail!("webhook_lease_seconds must be longer than webhook_timeout_ms, or a slow receiver gets a request twice");
+            bail!(
+                "webhook_lease_seconds must be longer than webhook_timeout_ms, or a slow receiver gets a request twice"
+            );
         }
         if self.webhook_max_attempts < 1 || self.webhook_batch == 0 || self.webhook_concurrency == 0 {
             bail!("webhook_max_attempts, webhook_batch and webhook_concurrency must be at least 1");
         }
         if self.webhook_lease_seconds.saturating_mul(1000) <= self.webhook_timeout_ms {
-            bail!("webhook_lease_seconds must be longer than webhook_timeout_ms, or a slow receiver gets a request twice");
+            bail!(
+                "webhook_lease_seconds must be longer than webhook_timeout_ms, or a slow receiver gets a request twice"
+            );
         }
         Ok(())
     }
