@@ -24,6 +24,7 @@ mod customer;
 mod customers;
 mod dashboard;
 mod engagement;
+mod exports;
 mod login;
 mod merge;
 mod shots;

@@ -4,6 +4,7 @@ pub mod badge;
 pub mod banner;
 pub mod chart;
 pub mod dialog;
+pub mod export;
 pub mod form;
 pub mod paged;
 pub mod scroll;

@@ -13,6 +13,7 @@ use crate::{
     api::{Api, Role},
     components::{
         dialog::Dialog,
+        export::ExportButton,
         form::{Field, FormError, FormState, SubmitButton},
     },
     format,
@@ -28,6 +29,9 @@ pub fn WalletCard(customer: Customer) -> impl IntoView {
     let start = move |movement: Movement| refresh.movement.set(Some(movement));
     let wallet = customer.wallet.clone();
     let credits = wallet.virtual_credits.clone();
+    let ledger_url =
+        format!("/exports/ledger.csv?customerId={}", String::from(js_sys::encode_uri_component(&customer.id)));
+    let ledger_file = format!("ledger-{}.csv", customer.member_code);
 
     view! {
         <section class="card card-body wallet-card" class:flash=move || refresh.flash.get()>
@@ -60,6 +64,13 @@ pub fn WalletCard(customer: Customer) -> impl IntoView {
             <p class="muted small">
                 "Deposited " {wallet.total_deposited.display()} " · withdrawn " {wallet.total_withdrawn.display()}
             </p>
+            <div class="row wallet-export">
+                <ExportButton
+                    id="export-ledger"
+                    url=move |()| ledger_url.clone()
+                    filename=move |()| ledger_file.clone()
+                />
+            </div>
             <Show when=can_move>
                 <div class="row wallet-actions">
                     <button class="btn btn-primary" type="button" id="wallet-deposit"

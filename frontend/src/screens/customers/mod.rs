@@ -9,6 +9,7 @@ use leptos_router::{
     components::A,
     hooks::{use_navigate, use_query_map},
 };
+use serde_json::Value;
 
 mod api;
 mod create;
@@ -23,6 +24,7 @@ use crate::{
     components::{
         badge::{StatusBadge, TierBadge},
         banner::{Banner, Tone},
+        export::ExportButton,
         scroll::LoadMore,
     },
     format,
@@ -76,6 +78,11 @@ pub fn CustomersPage() -> impl IntoView {
                 <p class="muted">"Member accounts, their tier, status and wallet."</p>
             </div>
             <div class="page-actions">
+                <ExportButton
+                    id="export-customers"
+                    url=move |()| export_url(&filters.get_untracked(), me.get_untracked().as_deref())
+                    filename=|()| "customers.csv".to_owned()
+                />
                 <Show when=move || can_import.get()>
                     <A href="/customers/duplicates" attr:id="duplicates-link" attr:class="btn btn-ghost">"Duplicates"</A>
                 </Show>
@@ -149,6 +156,30 @@ pub fn CustomersPage() -> impl IntoView {
         <create::NewCustomerDialog open=creating />
         <import::ImportDialog open=importing on_done=Callback::new(move |()| first_page.refetch()) />
     }
+}
+
+/// `/exports/customers.csv` for the list these filters show (`me` is the
+/// signed-in user's id, for "Mine").
+fn export_url(filters: &Filters, me: Option<&str>) -> String {
+    let mut query = url_encoded(&[("search", filters.search.as_str())]);
+    if let Value::Object(filter) = filters.input(me) {
+        for (key, value) in filter {
+            let value = match value {
+                Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
+                Value::String(text) => text,
+                other => other.to_string(),
+            };
+            query.push('&');
+            query.push_str(&url_encoded(&[(key.as_str(), value.as_str())]));
+        }
+    }
+    format!("/exports/customers.csv?{query}")
+}
+
+/// `key=value` pairs, percent-encoded.
+fn url_encoded(pairs: &[(&str, &str)]) -> String {
+    let encode = |text: &str| String::from(js_sys::encode_uri_component(text));
+    pairs.iter().map(|(key, value)| format!("{}={}", encode(key), encode(value))).collect::<Vec<_>>().join("&")
 }
 
 /// The tier, status, tag and agent filters.
