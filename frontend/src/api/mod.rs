@@ -181,6 +181,24 @@ fn decode<D: DeserializeOwned>(status: u16, body: &str) -> Result<D, ApiError> {
     }
 }
 
+/// The error named by the body of a refused plain-HTTP call (`/imports`,
+/// `/exports/*.csv`: GraphQL-shaped JSON), or one for its status.
+pub(crate) fn http_refusal(status: u16, body: &str) -> ApiError {
+    #[derive(serde::Deserialize)]
+    struct Refusal {
+        errors: Vec<GraphqlError>,
+    }
+    match serde_json::from_str::<Refusal>(body).ok().and_then(|r| r.errors.into_iter().next()) {
+        Some(error) => error.into(),
+        None => ApiError::Graphql {
+            code: Some(if status == 401 { "UNAUTHENTICATED".to_owned() } else { format!("HTTP {status}") }),
+            message: format!("The server refused the request (HTTP {status})."),
+            field: None,
+            extensions: Default::default(),
+        },
+    }
+}
+
 pub(crate) fn protocol_error(detail: fmt::Arguments<'_>) -> ApiError {
     leptos::logging::error!("crm360 API: {detail}");
     ApiError::Protocol

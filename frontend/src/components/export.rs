@@ -7,7 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsCast;
 
 use crate::{
-    api::{ApiError, GraphqlError, protocol_error},
+    api::{ApiError, http_refusal, protocol_error},
     components::banner::{Banner, Tone},
     format,
     session::Session,
@@ -26,7 +26,7 @@ pub async fn download_csv(session: Session, url: &str, filename: &str) -> Result
     let body = response.text().await.map_err(|_| ApiError::Network)?;
     if !(200..300).contains(&status) {
         // Refusals are GraphQL-shaped JSON: decoding gives their error.
-        let error = refusal(status, &body);
+        let error = http_refusal(status, &body);
         if token.is_some() && error.is("UNAUTHENTICATED") {
             session.expire();
         }
@@ -34,23 +34,6 @@ pub async fn download_csv(session: Session, url: &str, filename: &str) -> Result
     }
     save(&body, filename).ok_or_else(|| protocol_error(format_args!("cannot save {filename}")))?;
     Ok(count_records(&body).saturating_sub(1))
-}
-
-/// The error a refused export's body names (or one for its status).
-fn refusal(status: u16, body: &str) -> ApiError {
-    #[derive(serde::Deserialize)]
-    struct Refusal {
-        errors: Vec<GraphqlError>,
-    }
-    match serde_json::from_str::<Refusal>(body).ok().and_then(|r| r.errors.into_iter().next()) {
-        Some(error) => error.into(),
-        None => ApiError::Graphql {
-            code: Some(if status == 401 { "UNAUTHENTICATED".to_owned() } else { format!("HTTP {status}") }),
-            message: format!("The server refused the export (HTTP {status})."),
-            field: None,
-            extensions: Default::default(),
-        },
-    }
 }
 
 /// Hands `text` to the browser as a download named `filename`.
@@ -98,7 +81,8 @@ fn count_records(text: &str) -> usize {
 }
 
 /// A button that downloads `url()` as `filename()`, then says how many
-/// rows it saved (`#<id>-status`), or shows why the server refused.
+/// rows it saved (`#<id>-status`), or shows why the server refused. The
+/// lists' "Export CSV", and the import's error report.
 #[component]
 pub fn ExportButton(
     /// The button's `id`.
@@ -109,7 +93,11 @@ pub fn ExportButton(
     /// The file's name when clicked.
     #[prop(into)]
     filename: Callback<(), String>,
+    /// The button's text ("Export CSV" by default).
+    #[prop(optional, into)]
+    label: Option<String>,
 ) -> impl IntoView {
+    let label = label.unwrap_or_else(|| "Export CSV".to_owned());
     let session = Session::current();
     let busy = RwSignal::new(false);
     let done = RwSignal::new(None::<usize>);
@@ -137,7 +125,7 @@ pub fn ExportButton(
     view! {
         <span class="export">
             <button id=id class="btn btn-ghost" type="button" prop:disabled=move || busy.get() on:click=export>
-                {move || if busy.get() { "Exporting…" } else { "Export CSV" }}
+                {move || if busy.get() { "Exporting…".to_owned() } else { label.clone() }}
             </button>
             <span id=format!("{id}-status") class="muted small export-status" aria-live="polite"
                 data-rows=move || done.get().map(|rows| rows.to_string())>

@@ -1,298 +1,684 @@
-//! "Import CSV": customers or orders from a file. The browser reads the
-//! file, splits it at record boundaries into chunks of at most
-//! [`CHUNK_ROWS`] rows (the header repeated in each), and sends them one
-//! after the other through `importCsv`, so the progress bar moves per
-//! chunk and a cancel stops between chunks. Bad rows come back with their
-//! line in the file; the report of every skipped row downloads as CSV.
+//! "Import CSV": a wizard over the server's asynchronous import.
+//!
+//! 1. **Upload**: the chosen file goes as it is to `POST /imports` (the
+//!    browser sends it from disk; the page never reads it), which answers
+//!    with the job's id.
+//! 2. **Mapping and preview**: `importJob { preview }` suggests a field for
+//!    each column and lists the problems in the first 1,000 rows. Every
+//!    change of the mapping asks again, so the problems shown are the ones
+//!    the import will meet. Customers already there are left or updated.
+//! 3. **Progress**: `startImport`, then the `importProgress` subscription
+//!    moves the bar (the part of the file committed) until the job ends;
+//!    Stop is `cancelImport`.
+//! 4. **Result**: the totals, the first refused rows, and the whole error
+//!    report from `GET /imports/{id}/errors.csv` (the lists' export button).
+//!
+//! The import runs on the server: closing the dialog does not stop it.
 
+use gloo_net::http::Request;
 use leptos::{prelude::*, task::spawn_local};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    api::{Api, ApiError},
+    api::{Api, ApiError, http_refusal, live, operation_text, protocol_error},
     components::{
         banner::{Banner, Tone},
         dialog::Dialog,
+        export::ExportButton,
     },
     format,
+    session::Session,
 };
 
 const IMPORT: &str = include_str!("import.graphql");
 
-/// Rows per `importCsv` call (the server takes up to 2,000).
-pub const CHUNK_ROWS: usize = 500;
-/// Bytes per call, well under the server's request size limit.
-pub const CHUNK_BYTES: usize = 128 * 1024;
-
-/// A part of the file: the header, then whole records.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Chunk {
-    /// The file line of the first record.
-    pub first_line: u64,
-    pub rows: usize,
-    pub text: String,
+/// A CSV column and the field it feeds (`None`: not imported).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ColumnMapping {
+    pub column: String,
+    pub field: Option<String>,
 }
 
-/// Splits CSV `text` into chunks of at most `max_rows` records and about
-/// `max_bytes` (a record longer than that goes alone). A newline inside
-/// quotes belongs to its record; blank lines are dropped (their lines
-/// still count). `None` when there is no header.
-pub fn split(text: &str, max_rows: usize, max_bytes: usize) -> Option<(String, Vec<Chunk>)> {
-    // (first line, text) of each record.
-    let mut records: Vec<(u64, &str)> = Vec::new();
-    let (mut start, mut line, mut record_line, mut quoted) = (0, 1u64, 1u64, false);
-    let bytes = text.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' => {
-                line += 1;
-                if !quoted {
-                    records.push((record_line, &text[start..=i]));
-                    start = i + 1;
-                    record_line = line;
-                }
-            }
-            _ => {}
-        }
-    }
-    if start < text.len() {
-        records.push((record_line, &text[start..]));
-    }
-    let mut records = records.into_iter().filter(|(_, r)| !r.trim().is_empty());
-    let (_, header) = records.next()?;
-    let header = if header.ends_with('\n') { header.to_owned() } else { format!("{header}\n") };
-    let mut chunks: Vec<Chunk> = Vec::new();
-    for (first_line, record) in records {
-        let fits = chunks
-            .last()
-            .is_some_and(|c| c.rows < max_rows && c.text.len() + record.len() <= max_bytes.max(header.len()));
-        if !fits {
-            chunks.push(Chunk { first_line, rows: 0, text: header.clone() });
-        }
-        let chunk = chunks.last_mut().expect("pushed above");
-        chunk.rows += 1;
-        chunk.text.push_str(record);
-        if !record.ends_with('\n') {
-            chunk.text.push('\n');
-        }
-    }
-    Some((header, chunks))
-}
-
-/// The report of skipped rows as CSV (`line,column,message`).
-pub fn report_csv(errors: &[RowError]) -> String {
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
-    };
-    let mut out = String::from("line,column,message\n");
-    for e in errors {
-        out.push_str(&format!("{},{},{}\n", e.line, quote(e.column.as_deref().unwrap_or("")), quote(&e.message)));
-    }
-    out
-}
-
-/// A skipped row.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct RowError {
-    pub line: u64,
-    pub column: Option<String>,
-    pub message: String,
+struct PreviewRow {
+    line: i64,
+    cells: Vec<String>,
 }
 
-/// What one call did.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+struct ImportField {
+    name: String,
+    required: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+struct Problem {
+    kind: String,
+    line: Option<i64>,
+    column: Option<String>,
+    message: String,
+}
+
+/// What the import would do, judged on the first rows.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Preview {
+    header: Vec<String>,
+    rows: Vec<PreviewRow>,
+    mapping: Vec<ColumnMapping>,
+    fields: Vec<ImportField>,
+    problems: Vec<Problem>,
+    problem_count: i64,
+    sample_rows: i64,
+    complete: bool,
+}
+
+/// The job's totals, live.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct ImportResult {
-    pub rows: u64,
-    pub created: u64,
-    pub existing: u64,
-    pub errors: Vec<RowError>,
+#[serde(rename_all = "camelCase", default)]
+pub struct Progress {
+    pub status: String,
+    pub rows_read: i64,
+    pub created: i64,
+    pub existing: i64,
+    pub updated: i64,
+    pub failed: i64,
+    pub bytes_read: i64,
+    pub bytes: i64,
+    pub error: Option<String>,
 }
 
-impl ImportResult {
-    fn add(&mut self, other: ImportResult) {
-        self.rows += other.rows;
-        self.created += other.created;
-        self.existing += other.existing;
-        self.errors.extend(other.errors);
+impl Progress {
+    fn ended(&self) -> bool {
+        matches!(self.status.as_str(), "COMPLETED" | "FAILED" | "CANCELLED")
     }
+
+    /// How far through the file, in percent (bytes committed).
+    pub fn percent(&self) -> i64 {
+        if self.ended() && self.status == "COMPLETED" {
+            100
+        } else if self.bytes > 0 {
+            (self.bytes_read.clamp(0, self.bytes) * 100) / self.bytes
+        } else {
+            0
+        }
+    }
+
+    /// "1.203 rows: 1.201 created, 0 already there, 2 skipped" (the
+    /// updated ones when there are some).
+    pub fn summary(&self) -> String {
+        let updated =
+            if self.updated > 0 { format!(", {} updated", format::count(self.updated)) } else { String::new() };
+        format!(
+            "{} rows: {} created, {} already there{updated}, {} skipped",
+            format::count(self.rows_read),
+            format::count(self.created),
+            format::count(self.existing),
+            format::count(self.failed),
+        )
+    }
+}
+
+/// A refused row.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+struct RowError {
+    line: i64,
+    column: Option<String>,
+    message: String,
+}
+
+/// How the job ended.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Outcome {
+    #[serde(flatten)]
+    totals: Progress,
+    errors_csv_url: String,
+    errors: Vec<RowError>,
+}
+
+/// `mapping` with `column` feeding `field`; a field feeds one column only,
+/// so the column that had it before is left out.
+pub fn remap(mapping: &[ColumnMapping], column: usize, field: Option<String>) -> Vec<ColumnMapping> {
+    mapping
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let field = if i == column {
+                field.clone()
+            } else if m.field.is_some() && m.field == field {
+                None
+            } else {
+                m.field.clone()
+            };
+            ColumnMapping { column: m.column.clone(), field }
+        })
+        .collect()
+}
+
+/// What the file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Customers,
+    Orders,
+}
+
+impl Kind {
+    fn path(self) -> &'static str {
+        match self {
+            Kind::Customers => "customers",
+            Kind::Orders => "orders",
+        }
+    }
+}
+
+/// Sends `file` to `POST /imports`; the new job's id.
+async fn upload(session: Session, kind: Kind, file: web_sys::File) -> Result<String, ApiError> {
+    #[derive(Deserialize)]
+    struct Uploaded {
+        id: String,
+    }
+    let name = String::from(js_sys::encode_uri_component(&file.name()));
+    let url = format!("/imports?kind={}&filename={name}", kind.path());
+    let token = session.token();
+    let mut request = Request::post(&url).header("Content-Type", "text/csv").header("Accept", "application/json");
+    if let Some(token) = &token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let request = request.body(file).map_err(|e| protocol_error(format_args!("cannot send the file: {e}")))?;
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
+    let status = response.status();
+    let body = response.text().await.map_err(|_| ApiError::Network)?;
+    if !(200..300).contains(&status) {
+        let error = http_refusal(status, &body);
+        if token.is_some() && error.is("UNAUTHENTICATED") {
+            session.expire();
+        }
+        return Err(error);
+    }
+    serde_json::from_str::<Uploaded>(&body)
+        .map(|u| u.id)
+        .map_err(|e| protocol_error(format_args!("unexpected answer to the upload: {e}")))
 }
 
 impl Api {
-    /// Imports one chunk.
-    async fn import_csv(self, kind: &'static str, chunk: Chunk) -> Result<ImportResult, ApiError> {
-        self.field(IMPORT, json!({ "kind": kind, "csv": chunk.text, "firstLine": chunk.first_line })).await
+    async fn import_preview(self, id: &str, mapping: Option<&[ColumnMapping]>) -> Result<Preview, ApiError> {
+        #[derive(Deserialize)]
+        struct Job {
+            preview: Preview,
+        }
+        let job: Job = self.operation(IMPORT, "ImportPreview", json!({ "id": id, "mapping": mapping })).await?;
+        Ok(job.preview)
+    }
+
+    async fn start_import(self, id: &str, mapping: &[ColumnMapping], on_duplicate: &str) -> Result<(), ApiError> {
+        let variables = json!({ "id": id, "mapping": mapping, "onDuplicate": on_duplicate });
+        self.operation::<serde_json::Value>(IMPORT, "StartImport", variables).await.map(drop)
+    }
+
+    async fn cancel_import(self, id: &str) -> Result<(), ApiError> {
+        self.operation::<serde_json::Value>(IMPORT, "CancelImport", json!({ "id": id })).await.map(drop)
+    }
+
+    async fn import_outcome(self, id: &str) -> Result<Outcome, ApiError> {
+        self.operation(IMPORT, "ImportOutcome", json!({ "id": id })).await
     }
 }
 
-/// Where an import is.
-#[derive(Clone, Debug, PartialEq)]
+/// Where the wizard is.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Stage {
-    Choosing,
-    Running { done_rows: usize, total_rows: usize },
-    Finished { cancelled: bool },
+    Choose,
+    Mapping { id: String },
+    Running { id: String },
+    Finished,
 }
 
-/// The dialog. `on_done` runs after an import that created something.
+/// The dialog. `on_done` runs after an import that created or updated
+/// something.
 #[component]
 pub fn ImportDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView {
     view! {
-        <Dialog open title="Import CSV">
-            <ImportForm open on_done />
+        <Dialog open title="Import CSV" wide=true>
+            <ImportWizard open on_done />
         </Dialog>
     }
 }
 
-/// Reads the chosen file's text.
-async fn read(input: &web_sys::HtmlInputElement) -> Result<(String, String), String> {
-    let file = input.files().and_then(|files| files.get(0)).ok_or("Choose a CSV file first")?;
-    let text = wasm_bindgen_futures::JsFuture::from(file.text())
-        .await
-        .map_err(|_| "The file could not be read".to_owned())?
-        .as_string()
-        .ok_or("The file is not text")?;
-    Ok((file.name(), text))
-}
-
-/// A download link's address for `text` (revoked when the dialog closes).
-fn download_url(text: &str) -> Option<String> {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
-}
-
 #[component]
-fn ImportForm(open: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView {
+fn ImportWizard(open: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView {
     let api = Api::current();
-    let kind = RwSignal::new("CUSTOMERS");
-    let input = NodeRef::<leptos::html::Input>::new();
+    let stage = RwSignal::new(Stage::Choose);
+    let kind = RwSignal::new(Kind::Customers);
     let file_name = RwSignal::new(None::<String>);
-    let stage = RwSignal::new(Stage::Choosing);
-    let result = RwSignal::new(ImportResult::default());
-    let failure = RwSignal::new(None::<String>);
-    let cancel = StoredValue::new(false);
-    let report = RwSignal::new(None::<String>);
-    on_cleanup(move || {
-        if let Some(url) = report.get_untracked() {
-            let _ = web_sys::Url::revoke_object_url(&url);
-        }
-    });
+    let failure = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let preview = RwSignal::new(None::<Preview>);
+    let on_duplicate = RwSignal::new("SKIP");
+    let progress = RwSignal::new(None::<Progress>);
+    let outcome = RwSignal::new(None::<Outcome>);
+    // Only the answer to the latest preview request is shown.
+    let asked = StoredValue::new(0u32);
 
-    let start = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(element) = input.get_untracked() else { return };
-        failure.set(None);
+    let load_preview = move |id: String, mapping: Option<Vec<ColumnMapping>>| {
+        asked.update_value(|n| *n += 1);
+        let ticket = asked.get_value();
+        busy.set(true);
         spawn_local(async move {
-            let (name, text) = match read(&element).await {
-                Ok(read) => read,
-                Err(message) => {
-                    let _ = failure.try_set(Some(message));
-                    return;
-                }
-            };
-            let Some((_, chunks)) = split(&text, CHUNK_ROWS, CHUNK_BYTES).filter(|(_, c)| !c.is_empty()) else {
-                let _ = failure.try_set(Some(format!("{name} has no rows under its header")));
+            let answer = api.import_preview(&id, mapping.as_deref()).await;
+            if asked.try_get_value() != Some(ticket) {
                 return;
-            };
-            let total_rows = chunks.iter().map(|c| c.rows).sum();
-            let kind = kind.get_untracked();
-            cancel.set_value(false);
-            let _ = result.try_set(ImportResult::default());
-            let _ = stage.try_set(Stage::Running { done_rows: 0, total_rows });
-            let mut done_rows = 0;
-            let mut cancelled = false;
-            for chunk in chunks {
-                if cancel.try_get_value().unwrap_or(true) {
-                    cancelled = true;
-                    break;
+            }
+            match answer {
+                Ok(p) => {
+                    let _ = preview.try_set(Some(p));
+                    let _ = failure.try_set(None);
                 }
-                let rows = chunk.rows;
-                match api.import_csv(kind, chunk).await {
-                    Ok(part) => {
-                        let _ = result.try_update(|r| r.add(part));
-                    }
-                    Err(error) => {
-                        let _ = failure.try_set(Some(error.to_string()));
-                        cancelled = true;
-                        break;
-                    }
+                Err(error) => {
+                    let _ = failure.try_set(Some(error));
                 }
-                done_rows += rows;
-                let _ = stage.try_set(Stage::Running { done_rows, total_rows });
             }
-            let errors = result.with_untracked(|r| r.errors.clone());
-            if !errors.is_empty() {
-                let _ = report.try_set(download_url(&report_csv(&errors)));
-            }
-            let _ = stage.try_set(Stage::Finished { cancelled });
-            if result.with_untracked(|r| r.created > 0) {
-                on_done.run(());
-            }
+            let _ = busy.try_set(false);
         });
     };
 
-    let running = Memo::new(move |_| matches!(stage.get(), Stage::Running { .. }));
-    let percent = Memo::new(move |_| match stage.get() {
-        Stage::Running { done_rows, total_rows } if total_rows > 0 => done_rows * 100 / total_rows,
-        Stage::Running { .. } | Stage::Choosing => 0,
-        Stage::Finished { .. } => 100,
-    });
+    let restart = move || {
+        stage.set(Stage::Choose);
+        preview.set(None);
+        progress.set(None);
+        outcome.set(None);
+        failure.set(None);
+        file_name.set(None);
+    };
 
     view! {
-        <form id="import-form" class="stack" novalidate on:submit=start>
-            <fieldset class="import-kind" prop:disabled=move || running.get()>
+        <div id="import-wizard" class="stack">
+            <ol class="steps import-steps" aria-label="Steps">
+                {[("Upload", 0), ("Columns", 1), ("Import", 2), ("Result", 3)].into_iter().map(|(label, n)| {
+                    let at = move || match stage.get() {
+                        Stage::Choose => 0,
+                        Stage::Mapping { .. } => 1,
+                        Stage::Running { .. } => 2,
+                        Stage::Finished => 3,
+                    };
+                    let (current, done) = (move || at() == n, move || at() > n);
+                    view! { <li class:current=current class:done=done>{label}</li> }
+                }).collect_view()}
+            </ol>
+            {move || match stage.get() {
+                Stage::Choose => view! {
+                    <Choose kind file_name busy failure on_uploaded=Callback::new(move |id: String| {
+                        stage.set(Stage::Mapping { id: id.clone() });
+                        load_preview(id, None);
+                    }) />
+                }.into_any(),
+                Stage::Mapping { id } => view! {
+                    <Mapping id kind preview on_duplicate busy failure
+                        on_change=Callback::new(move |(id, mapping): (String, Vec<ColumnMapping>)| load_preview(id, Some(mapping)))
+                        on_back=Callback::new(move |id: String| {
+                            // The uploaded file is of no more use.
+                            spawn_local(async move { let _ = api.cancel_import(&id).await; });
+                            restart();
+                        })
+                        on_started=Callback::new(move |id: String| {
+                            progress.set(None);
+                            stage.set(Stage::Running { id });
+                        }) />
+                }.into_any(),
+                Stage::Running { id } => view! {
+                    <Running id progress failure on_end=Callback::new(move |id: String| {
+                        spawn_local(async move {
+                            match api.import_outcome(&id).await {
+                                Ok(o) => {
+                                    let changed = o.totals.created > 0 || o.totals.updated > 0;
+                                    let _ = outcome.try_set(Some(o));
+                                    if changed {
+                                        on_done.run(());
+                                    }
+                                }
+                                Err(error) => {
+                                    let _ = failure.try_set(Some(error));
+                                }
+                            }
+                            let _ = stage.try_set(Stage::Finished);
+                        });
+                    }) />
+                }.into_any(),
+                Stage::Finished => view! { <Finished outcome file_name /> }.into_any(),
+            }}
+            {move || failure.get().map(|error| view! {
+                <Banner tone=Tone::Error><span id="import-failure">{error.to_string()}</span></Banner>
+            })}
+            <Show when=move || stage.get() == Stage::Finished>
+                <div class="dialog-actions">
+                    <button id="import-again" class="btn btn-ghost" type="button" on:click=move |_| restart()>
+                        "Import another file"
+                    </button>
+                    <button class="btn btn-primary" type="button" on:click=move |_| open.set(false)>"Close"</button>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// Step 1: what the file holds, and the file.
+#[component]
+fn Choose(
+    kind: RwSignal<Kind>,
+    file_name: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    failure: RwSignal<Option<ApiError>>,
+    on_uploaded: Callback<String>,
+) -> impl IntoView {
+    let session = Session::current();
+    let input = NodeRef::<leptos::html::Input>::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(file) = input.get_untracked().and_then(|i| i.files()).and_then(|f| f.get(0)) else {
+            failure.set(Some(ApiError::invalid("file", "Choose a CSV file first")));
+            return;
+        };
+        busy.set(true);
+        failure.set(None);
+        let kind = kind.get_untracked();
+        spawn_local(async move {
+            let answer = upload(session, kind, file).await;
+            let _ = busy.try_set(false);
+            match answer {
+                Ok(id) => on_uploaded.run(id),
+                Err(error) => {
+                    let _ = failure.try_set(Some(error));
+                }
+            }
+        });
+    };
+    view! {
+        <form id="import-form" class="stack" novalidate on:submit=submit>
+            <fieldset class="import-kind" prop:disabled=move || busy.get()>
                 <legend>"What the file holds"</legend>
                 <label><input type="radio" name="import-kind" id="import-kind-customers"
-                    prop:checked=move || kind.get() == "CUSTOMERS" on:change=move |_| kind.set("CUSTOMERS") />
+                    prop:checked=move || kind.get() == Kind::Customers on:change=move |_| kind.set(Kind::Customers) />
                     " Customers"</label>
                 <label><input type="radio" name="import-kind" id="import-kind-orders"
-                    prop:checked=move || kind.get() == "ORDERS" on:change=move |_| kind.set("ORDERS") />
+                    prop:checked=move || kind.get() == Kind::Orders on:change=move |_| kind.set(Kind::Orders) />
                     " Orders"</label>
             </fieldset>
             <p class="muted import-columns">
-                {move || if kind.get() == "CUSTOMERS" {
-                    "Columns: phone (required), name, email, city, address, birthday (YYYY-MM-DD), tags (separated by ;). A phone already known is left as it is."
+                {move || if kind.get() == Kind::Customers {
+                    "A phone column is required; name, email, city, address, birthday and tags are taken when there. You choose the columns on the next step."
                 } else {
-                    "Columns: external_id and phone (required), customer_name, ordered_at, status, channel, amount or sku / item_name / quantity / unit_price, note. An external id already imported is left as it is."
+                    "An order id and a phone column are required; date, status, channel, amount or the item columns are taken when there. You choose the columns on the next step."
                 }}
             </p>
             <input id="import-file" class="input" type="file" accept=".csv,text/csv" node_ref=input
-                prop:disabled=move || running.get()
+                prop:disabled=move || busy.get()
                 on:change=move |_| {
                     let name = input.get_untracked().and_then(|i| i.files()).and_then(|f| f.get(0)).map(|f| f.name());
                     file_name.set(name);
-                    stage.set(Stage::Choosing);
                 } />
-            <Show when=move || !matches!(stage.get(), Stage::Choosing)>
-                <div class="import-progress">
-                    <progress id="import-progress" max="100" prop:value=move || percent.get() as f64></progress>
-                    <span id="import-status" aria-live="polite">
-                        {move || match stage.get() {
-                            Stage::Running { done_rows, total_rows } => format!(
-                                "Imported {} of {} rows…", format::count(done_rows as i64), format::count(total_rows as i64)),
-                            Stage::Finished { cancelled: true } => "Stopped".to_owned(),
-                            _ => "Done".to_owned(),
-                        }}
-                    </span>
+            <div class="dialog-actions">
+                <button id="import-upload" class="btn btn-primary" type="submit"
+                    prop:disabled=move || busy.get() || file_name.get().is_none()>
+                    {move || if busy.get() { "Uploading…" } else { "Upload and preview" }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// Step 2: a field for each column, the first rows, and the problems.
+#[allow(clippy::too_many_arguments)]
+#[component]
+fn Mapping(
+    id: String,
+    kind: RwSignal<Kind>,
+    preview: RwSignal<Option<Preview>>,
+    on_duplicate: RwSignal<&'static str>,
+    busy: RwSignal<bool>,
+    failure: RwSignal<Option<ApiError>>,
+    on_change: Callback<(String, Vec<ColumnMapping>)>,
+    on_back: Callback<String>,
+    on_started: Callback<String>,
+) -> impl IntoView {
+    let api = Api::current();
+    let id = StoredValue::new(id);
+    let missing = Memo::new(move |_| {
+        preview.with(|p| p.as_ref().is_none_or(|p| p.problems.iter().any(|x| x.kind == "MISSING_COLUMN")))
+    });
+    let start = move |_| {
+        let Some(mapping) = preview.with_untracked(|p| p.as_ref().map(|p| p.mapping.clone())) else { return };
+        busy.set(true);
+        failure.set(None);
+        let id = id.get_value();
+        let on_duplicate = on_duplicate.get_untracked();
+        spawn_local(async move {
+            let answer = api.start_import(&id, &mapping, on_duplicate).await;
+            let _ = busy.try_set(false);
+            match answer {
+                Ok(()) => on_started.run(id),
+                Err(error) => {
+                    let _ = failure.try_set(Some(error));
+                }
+            }
+        });
+    };
+    let table = move || {
+        preview.get().map(|p| {
+            let Preview { header, rows, mapping, fields, .. } = p;
+            let example = |i: usize| rows.first().and_then(|r| r.cells.get(i).cloned()).unwrap_or_default();
+            let fields = StoredValue::new(fields);
+            let current = StoredValue::new(mapping.clone());
+            view! {
+                <table id="import-mapping" class="table import-mapping">
+                    <thead><tr>
+                        <th scope="col">"Column in the file"</th>
+                        <th scope="col">"First row"</th>
+                        <th scope="col">"Imported as"</th>
+                    </tr></thead>
+                    <tbody>
+                        {mapping.into_iter().enumerate().map(|(i, m)| {
+                            let value = m.field.clone().unwrap_or_default();
+                            view! {
+                                <tr class="mapping-row">
+                                    <th scope="row">{m.column.clone()}</th>
+                                    <td class="muted">{example(i)}</td>
+                                    <td>
+                                        <select id=format!("import-map-{i}") class="select mapping-field"
+                                            data-column=m.column.clone() aria-label=format!("Field for {}", m.column)
+                                            prop:value=value.clone()
+                                            on:change=move |ev| {
+                                                let field = Some(event_target_value(&ev)).filter(|f| !f.is_empty());
+                                                let next = current.with_value(|c| remap(c, i, field));
+                                                on_change.run((id.get_value(), next));
+                                            }>
+                                            <option value="" selected=value.is_empty()>"— not imported —"</option>
+                                            {fields.get_value().into_iter().map(|f| {
+                                                let selected = f.name == value;
+                                                let label = if f.required { format!("{} (required)", f.name) } else { f.name.clone() };
+                                                view! { <option value=f.name selected=selected>{label}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <details class="import-sample">
+                    <summary>{format!("The first {} rows", rows.len())}</summary>
+                    <div class="table-scroll">
+                        <table class="table">
+                            <thead><tr>
+                                <th scope="col">"Line"</th>
+                                {header.into_iter().map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|r| view! {
+                                    <tr>
+                                        <td class="mono">{r.line}</td>
+                                        {r.cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </details>
+            }
+        })
+    };
+    let problems = move || {
+        preview.get().map(|p| {
+            let scope = if p.complete {
+                format!("in all {} rows", format::count(p.sample_rows))
+            } else {
+                format!("in the first {} rows", format::count(p.sample_rows))
+            };
+            let heading = match p.problem_count {
+                0 => format!("No problems {scope}"),
+                1 => format!("1 problem {scope}"),
+                n => format!("{} problems {scope}", format::count(n)),
+            };
+            let shown = p.problems.into_iter().take(20).collect::<Vec<_>>();
+            view! {
+                <div class="import-problems">
+                    <p id="import-problem-count" class="import-problem-count"
+                        data-count=p.problem_count.to_string()>{heading}</p>
+                    <ul class="import-problem-list">
+                        {shown.into_iter().map(|x| {
+                            let place = match (x.line, x.column) {
+                                (Some(line), Some(column)) => format!("Line {line}, {column}: "),
+                                (Some(line), None) => format!("Line {line}: "),
+                                (None, Some(column)) => format!("{column}: "),
+                                (None, None) => String::new(),
+                            };
+                            view! {
+                                <li class="import-problem" data-kind=x.kind.clone()
+                                    class:import-problem-blocking=x.kind == "MISSING_COLUMN">
+                                    {place}{x.message}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
                 </div>
+            }
+        })
+    };
+    view! {
+        <div class="stack import-preview" aria-busy=move || busy.get().to_string()>
+            {table}
+            {problems}
+            <Show when=move || kind.get() == Kind::Customers>
+                <fieldset class="import-kind">
+                    <legend>"Customers already there (same phone or email)"</legend>
+                    <label><input type="radio" name="import-dup" id="import-dup-skip"
+                        prop:checked=move || on_duplicate.get() == "SKIP" on:change=move |_| on_duplicate.set("SKIP") />
+                        " Leave them as they are"</label>
+                    <label><input type="radio" name="import-dup" id="import-dup-update"
+                        prop:checked=move || on_duplicate.get() == "UPDATE" on:change=move |_| on_duplicate.set("UPDATE") />
+                        " Update them from the file"</label>
+                </fieldset>
             </Show>
-            <Show when=move || matches!(stage.get(), Stage::Finished { .. })>
-                <p id="import-summary">
-                    {move || result.with(|r| format!(
-                        "{} rows: {} created, {} already there, {} skipped",
-                        format::count(r.rows as i64), format::count(r.created as i64),
-                        format::count(r.existing as i64), format::count(r.errors.len() as i64)))}
-                </p>
-                {move || result.with(|r| (!r.errors.is_empty()).then(|| {
-                    let shown: Vec<RowError> = r.errors.iter().take(10).cloned().collect();
-                    view! {
+            <div class="dialog-actions">
+                <button id="import-back" class="btn btn-ghost" type="button" prop:disabled=move || busy.get()
+                    on:click=move |_| on_back.run(id.get_value())>"Back"</button>
+                <button id="import-start" class="btn btn-primary" type="button"
+                    prop:disabled=move || busy.get() || missing.get()
+                    title=move || missing.get().then_some("Choose a column for every required field")
+                    on:click=start>
+                    "Start import"
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// Step 3: the bar, moved by `importProgress` until the job ends.
+#[component]
+fn Running(
+    id: String,
+    progress: RwSignal<Option<Progress>>,
+    failure: RwSignal<Option<ApiError>>,
+    on_end: Callback<String>,
+) -> impl IntoView {
+    let api = Api::current();
+    let stopping = RwSignal::new(false);
+    let query = operation_text(IMPORT, "ImportProgress").unwrap_or_default();
+    {
+        let id = id.clone();
+        let ended = StoredValue::new(false);
+        live::use_subscription_with_errors(
+            query,
+            json!({ "id": id }),
+            move |p: Progress| {
+                let end = p.ended();
+                progress.set(Some(p));
+                if end && !ended.get_value() {
+                    ended.set_value(true);
+                    on_end.run(id.clone());
+                }
+            },
+            move |error| failure.set(Some(error)),
+        );
+    }
+    let id = StoredValue::new(id);
+    let stop = move |_| {
+        stopping.set(true);
+        spawn_local(async move {
+            if let Err(error) = api.cancel_import(&id.get_value()).await {
+                let _ = failure.try_set(Some(error));
+                let _ = stopping.try_set(false);
+            }
+        });
+    };
+    view! {
+        <div class="stack">
+            <div class="import-progress">
+                <progress id="import-progress" max="100"
+                    prop:value=move || progress.with(|p| p.as_ref().map_or(0, Progress::percent)) as f64></progress>
+                <span id="import-status" aria-live="polite">
+                    {move || match progress.get() {
+                        None => "Starting…".to_owned(),
+                        Some(p) if p.status == "QUEUED" => "Waiting for the server…".to_owned(),
+                        Some(p) => format!("Read {} rows ({} %)…", format::count(p.rows_read), p.percent()),
+                    }}
+                </span>
+            </div>
+            <p class="muted small">"The import runs on the server: you may close this window, it goes on."</p>
+            <div class="dialog-actions">
+                <button id="import-cancel" class="btn btn-ghost" type="button"
+                    prop:disabled=move || stopping.get() on:click=stop>
+                    {move || if stopping.get() { "Stopping…" } else { "Stop" }}
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// Step 4: the totals, the first refused rows, and the report.
+#[component]
+fn Finished(outcome: RwSignal<Option<Outcome>>, file_name: RwSignal<Option<String>>) -> impl IntoView {
+    move || {
+        outcome.get().map(|o| {
+            let Outcome { totals, errors, .. } = o;
+            let status = match totals.status.as_str() {
+                "COMPLETED" => "Done".to_owned(),
+                "CANCELLED" => "Stopped: the rows before the stop stay imported".to_owned(),
+                _ => format!("Failed: {}", totals.error.clone().unwrap_or_default()),
+            };
+            let failed = totals.failed;
+            view! {
+                <div class="stack">
+                    <div class="import-progress">
+                        <progress id="import-progress" max="100" prop:value=totals.percent() as f64></progress>
+                        <span id="import-status" data-status=totals.status.clone()>{status}</span>
+                    </div>
+                    <p id="import-summary">{totals.summary()}</p>
+                    {(!errors.is_empty()).then(|| view! {
                         <table class="table import-errors">
                             <thead><tr><th scope="col">"Line"</th><th scope="col">"Column"</th><th scope="col">"Problem"</th></tr></thead>
                             <tbody>
-                                {shown.into_iter().map(|e| view! {
+                                {errors.into_iter().map(|e| view! {
                                     <tr class="import-error">
                                         <td class="mono">{e.line}</td>
                                         <td>{e.column.unwrap_or_default()}</td>
@@ -301,33 +687,19 @@ fn ImportForm(open: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }
-                }))}
-                {move || report.get().map(|url| view! {
-                    <a id="import-report" class="btn btn-ghost" href=url
-                        download=move || format!("{}.errors.csv", file_name.get().unwrap_or_else(|| "import".into()))>
-                        "Download the error report"
-                    </a>
-                })}
-            </Show>
-            {move || failure.get().map(|message| view! { <Banner tone=Tone::Error>{message}</Banner> })}
-            <div class="dialog-actions">
-                {move || if running.get() {
-                    view! {
-                        <button id="import-cancel" class="btn btn-ghost" type="button"
-                            on:click=move |_| cancel.set_value(true)>"Stop"</button>
-                    }.into_any()
-                } else {
-                    view! {
-                        <button class="btn btn-ghost" type="button" on:click=move |_| open.set(false)>"Close"</button>
-                    }.into_any()
-                }}
-                <button id="import-start" class="btn btn-primary" type="submit"
-                    prop:disabled=move || running.get() || file_name.get().is_none()>
-                    {move || if running.get() { "Importing…" } else { "Import" }}
-                </button>
-            </div>
-        </form>
+                    })}
+                    {(failed > 0).then(|| view! {
+                        <p>
+                            <ExportButton id="import-report"
+                                label=format!("Download the error report ({} rows)", format::count(failed))
+                                url=move |()| outcome.with_untracked(|o| o.as_ref().map(|o| o.errors_csv_url.clone()).unwrap_or_default())
+                                filename=move |()| format!("{}.errors.csv", file_name.get_untracked().unwrap_or_else(|| "import".into()))
+                            />
+                        </p>
+                    })}
+                </div>
+            }
+        })
     }
 }
 
@@ -335,40 +707,44 @@ fn ImportForm(open: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView {
 mod tests {
     use super::*;
 
+    fn mapping(fields: &[(&str, Option<&str>)]) -> Vec<ColumnMapping> {
+        fields.iter().map(|(c, f)| ColumnMapping { column: (*c).into(), field: f.map(Into::into) }).collect()
+    }
+
     #[test]
-    fn chunks_repeat_the_header_and_keep_file_lines() {
-        let text = "phone,name\n0901,A\n\n0902,\"B\nC\"\n0903,D\n0904,E";
-        let (header, chunks) = split(text, 2, 1024).unwrap();
-        assert_eq!(header, "phone,name\n");
+    fn a_field_moves_to_the_column_chosen() {
+        let before = mapping(&[("Mobile", None), ("Phone (old)", Some("phone")), ("Name", Some("name"))]);
         assert_eq!(
-            chunks,
-            vec![
-                Chunk { first_line: 2, rows: 2, text: "phone,name\n0901,A\n0902,\"B\nC\"\n".into() },
-                Chunk { first_line: 6, rows: 2, text: "phone,name\n0903,D\n0904,E\n".into() },
-            ],
-            "the blank line 3 is dropped but counted; the quoted newline stays in its record"
+            remap(&before, 0, Some("phone".into())),
+            mapping(&[("Mobile", Some("phone")), ("Phone (old)", None), ("Name", Some("name"))]),
+            "the column that had the field loses it"
+        );
+        assert_eq!(
+            remap(&before, 2, None),
+            mapping(&[("Mobile", None), ("Phone (old)", Some("phone")), ("Name", None)]),
+            "not imported touches no other column"
         );
     }
 
     #[test]
-    fn chunks_also_break_on_size_and_crlf_is_kept() {
-        let text = "p\r\n1111\r\n2222\r\n3333\r\n";
-        let (_, chunks) = split(text, 100, 12).unwrap();
-        assert_eq!(chunks.iter().map(|c| (c.first_line, c.rows)).collect::<Vec<_>>(), vec![(2, 1), (3, 1), (4, 1)]);
-        assert_eq!(chunks[0].text, "p\r\n1111\r\n");
-        assert!(split("", 10, 10).is_none());
-        assert_eq!(split("phone\n", 10, 10).unwrap().1, vec![]);
-    }
-
-    #[test]
-    fn the_report_quotes_what_needs_it() {
-        let errors = vec![
-            RowError { line: 3, column: Some("phone".into()), message: "not a phone".into() },
-            RowError { line: 9, column: None, message: "unreadable row: \"x\", y".into() },
-        ];
-        assert_eq!(
-            report_csv(&errors),
-            "line,column,message\n3,phone,not a phone\n9,,\"unreadable row: \"\"x\"\", y\"\n"
-        );
+    fn progress_reads_as_percent_and_summary() {
+        let mut p = Progress {
+            status: "RUNNING".into(),
+            rows_read: 1_203,
+            created: 1_201,
+            failed: 2,
+            bytes_read: 250,
+            bytes: 1_000,
+            ..Progress::default()
+        };
+        assert_eq!(p.percent(), 25);
+        assert_eq!(p.summary(), "1.203 rows: 1.201 created, 0 already there, 2 skipped");
+        p.updated = 7;
+        assert_eq!(p.summary(), "1.203 rows: 1.201 created, 0 already there, 7 updated, 2 skipped");
+        p.status = "COMPLETED".into();
+        assert_eq!(p.percent(), 100, "a completed job is all the way, whatever the bytes say");
+        p.status = "CANCELLED".into();
+        assert_eq!(p.percent(), 25);
+        assert_eq!(Progress { bytes: 0, ..p }.percent(), 0);
     }
 }
