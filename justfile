@@ -60,6 +60,10 @@ bench-analytics:
 bench-campaign:
     scripts/bench-campaign.sh
 
+# Benchmark: a 1,000,000-row customers CSV through POST /imports (rows/s, peak RSS), then the whole list exported (ROWS=… for another size)
+bench-import:
+    scripts/bench-import.sh
+
 # The SPA: release bundle size (raw and gzip) and first render in headless Chromium (cold and warm cache)
 bench-spa:
     scripts/spa-size.sh

@@ -887,10 +887,7 @@ pub async fn running(ctx: &AppCtx) -> AppResult<Vec<(i64, Channel)>> {
 /// After a large snapshot PostgreSQL's statistics of the log are stale
 /// (they saw it empty); refresh them so the workers' queries plan well.
 async fn analyze_after_snapshot(ctx: &AppCtx, audience: i64) {
-    if audience >= 10_000 && ctx.db.backend() == sea_orm::DbBackend::Postgres {
-        use sea_orm::ConnectionTrait;
-        if let Err(e) = ctx.db.conn().execute_unprepared("ANALYZE communication_log").await {
-            tracing::warn!(error = %e, "ANALYZE communication_log failed");
-        }
+    if audience >= 10_000 {
+        ctx.db.analyze("communication_log").await;
     }
 }

@@ -557,6 +557,7 @@ async fn run_claimed(ctx: &AppCtx, id: i64) -> Result<bool, AppError> {
     }
     let batch = ctx.config.import_batch_rows.max(1);
     let mut last_publish = Instant::now();
+    let mut statistics = super::Statistics::default();
     loop {
         let status: Option<JobStatus> = job::Entity::find_by_id(id)
             .select_only()
@@ -578,7 +579,9 @@ async fn run_claimed(ctx: &AppCtx, id: i64) -> Result<bool, AppError> {
         }
         let commit =
             Commit { job_id: id, resume_byte, resume_line, publish, lease_seconds: ctx.config.import_lease_seconds };
+        let n = rows.len();
         super::apply(ctx, &actor, kind, &columns, rows, on_duplicate, Some(&commit)).await?;
+        statistics.after(ctx, kind, n).await;
     }
 }
 

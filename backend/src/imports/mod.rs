@@ -185,6 +185,35 @@ impl OnDuplicate {
     }
 }
 
+/// When a bulk import refreshes the database's statistics: after 2,000
+/// rows, then 20,000, 200,000…, so that the lookups by phone, email and
+/// external id are not planned on a table that looked empty.
+pub(crate) struct Statistics {
+    imported: usize,
+    next: usize,
+}
+
+impl Default for Statistics {
+    fn default() -> Self {
+        Self { imported: 0, next: 2_000 }
+    }
+}
+
+impl Statistics {
+    /// `rows` more were imported.
+    pub(crate) async fn after(&mut self, ctx: &AppCtx, kind: ImportKind, rows: usize) {
+        self.imported += rows;
+        if self.imported < self.next {
+            return;
+        }
+        self.next = self.next.saturating_mul(10);
+        ctx.db.analyze("customers").await;
+        if kind == ImportKind::Orders {
+            ctx.db.analyze("orders").await;
+        }
+    }
+}
+
 /// A record as read: its line, and the record or why it could not be read.
 pub struct RawRow {
     pub line: u64,
@@ -200,15 +229,54 @@ pub fn raw_text(record: &csv::StringRecord) -> String {
 }
 
 /// A CSV file being read: its header and mapping, then batches of rows.
+///
+/// Records end at `\n` only (a `\r` before it is dropped from the last
+/// cell), so that every line the reader counts is a real one: the `csv`
+/// crate's own record positions are off after blank lines and in files
+/// with CRLF line ends. A record's line is worked back from where the
+/// reader stands after it.
 pub struct CsvFile<R: std::io::Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<Tracked<R>>,
     pub header: Vec<String>,
+}
+
+/// The input, with how many bytes were taken from it and the last one: the
+/// reader stands at the end of an unterminated last record when it has
+/// taken everything and that byte is not a newline.
+struct Tracked<R> {
+    inner: R,
+    taken: u64,
+    last: Option<u8>,
+    ended: bool,
+}
+
+impl<R: std::io::Read> std::io::Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.ended = true;
+        } else if n > 0 {
+            self.taken += n as u64;
+            self.last = Some(buf[n - 1]);
+        }
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Seek> std::io::Seek for Tracked<R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        let at = self.inner.seek(pos)?;
+        (self.taken, self.last, self.ended) = (at, None, false);
+        Ok(at)
+    }
 }
 
 impl<R: std::io::Read> CsvFile<R> {
     /// Reads the header (a UTF-8 byte-order mark is dropped).
     pub fn open(input: R) -> AppResult<Self> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+        let input = Tracked { inner: input, taken: 0, last: None, ended: false };
+        let mut reader =
+            csv::ReaderBuilder::new().flexible(true).terminator(csv::Terminator::Any(b'\n')).from_reader(input);
         let header = reader.headers().map_err(|e| AppError::bad_input("csv", format!("unreadable header: {e}")))?;
         let header: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_owned()).collect();
         if header.iter().all(String::is_empty) {
@@ -221,22 +289,35 @@ impl<R: std::io::Read> CsvFile<R> {
     pub fn next_rows(&mut self, n: usize) -> Vec<RawRow> {
         let mut out = Vec::with_capacity(n.min(4096));
         while out.len() < n {
-            let line = self.reader.position().line();
             let mut record = csv::StringRecord::new();
             match self.reader.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {
-                    let line = record.position().map_or(line, |p| p.line());
+                    drop_carriage_return(&mut record);
                     if record.iter().all(|c| c.trim().is_empty()) {
                         continue;
                     }
+                    let line = self.line_of(&record);
                     out.push(RawRow { line, record: Ok(record) });
                 }
-                // A malformed record (bad quoting, invalid UTF-8): kept as an error.
-                Err(e) => out.push(RawRow { line, record: Err(format!("unreadable row: {e}")) }),
+                // A malformed record (invalid UTF-8): kept as an error.
+                Err(e) => {
+                    let line = e.position().map_or_else(|| self.reader.position().line(), csv::Position::line);
+                    out.push(RawRow { line, record: Err(format!("unreadable row: {e}")) });
+                }
             }
         }
         out
+    }
+
+    /// The line `record` (just read) started on: where the reader stands,
+    /// less the newlines inside the record and the one that ended it.
+    fn line_of(&self, record: &csv::StringRecord) -> u64 {
+        let at = self.reader.position();
+        let input = self.reader.get_ref();
+        let unterminated = input.ended && at.byte() == input.taken && input.last != Some(b'\n');
+        let inside = record.iter().map(|c| c.bytes().filter(|b| *b == b'\n').count() as u64).sum::<u64>();
+        at.line().saturating_sub(inside + u64::from(!unterminated)).max(2)
     }
 
     /// Where the next row starts: (byte offset, line).
@@ -244,6 +325,14 @@ impl<R: std::io::Read> CsvFile<R> {
         let p = self.reader.position();
         (p.byte(), p.line())
     }
+}
+
+/// Drops the `\r` of a CRLF line end from the last cell.
+fn drop_carriage_return(record: &mut csv::StringRecord) {
+    let Some(last) = record.iter().next_back().filter(|c| c.ends_with('\r')) else { return };
+    let last = last.trim_end_matches('\r').to_owned();
+    record.truncate(record.len() - 1);
+    record.push_field(&last);
 }
 
 impl<R: std::io::Read + std::io::Seek> CsvFile<R> {
@@ -347,12 +436,15 @@ pub async fn file(
     })?;
     let system = Principal::system();
     let mut summary = Summary::default();
+    let mut statistics = Statistics::default();
     loop {
         let rows = csv.next_rows(ctx.config.import_batch_rows.max(1));
         if rows.is_empty() {
             break;
         }
+        let n = rows.len();
         let s = apply(ctx, &system, kind, &columns, rows, OnDuplicate::Skip, None).await.map_err(fail)?;
+        statistics.after(ctx, kind, n).await;
         summary.rows += s.rows;
         summary.created += s.created;
         summary.existing += s.existing;
@@ -417,5 +509,30 @@ mod tests {
             "after a record over two lines"
         );
         assert_eq!(raw_text(first[1].record.as_ref().unwrap()), "2,\"b\nc\"");
+    }
+
+    #[test]
+    fn lines_are_right_after_blank_lines_and_with_crlf_line_ends() {
+        let lines = |text: &str| -> Vec<(u64, Vec<String>)> {
+            let mut f = CsvFile::open(std::io::Cursor::new(text.to_owned())).unwrap();
+            assert_eq!(f.header, ["p", "n"]);
+            let rows = f.next_rows(100);
+            rows.into_iter().map(|r| (r.line, r.record.unwrap().iter().map(str::to_owned).collect())).collect()
+        };
+        let want = |pairs: &[(u64, &str)]| -> Vec<(u64, Vec<String>)> {
+            pairs.iter().map(|(l, n)| (*l, vec![format!("{l}"), (*n).to_owned()])).collect()
+        };
+        // Each row's phone cell is its true line number.
+        assert_eq!(
+            lines("p,n\n2,a\n\n4,b\n\n\n7,c\n8,\"x\ny\"\n10,e"),
+            want(&[(2, "a"), (4, "b"), (7, "c"), (8, "x\ny"), (10, "e")])
+        );
+        assert_eq!(lines("p,n\n2,a\n\n4,b\n"), want(&[(2, "a"), (4, "b")]));
+        assert_eq!(
+            lines("p,n\r\n2,a\r\n\r\n4,\"b\r\nq\"\r\n  \r\n7,c"),
+            want(&[(2, "a"), (4, "b\r\nq"), (7, "c")]),
+            "CRLF: the line end's \\r is not part of the last cell"
+        );
+        assert_eq!(lines("p,n\r\n2,a\r\n3,b\r\n"), want(&[(2, "a"), (3, "b")]));
     }
 }
