@@ -161,6 +161,26 @@ crate::with_stores! {
         assert!(res["errors"].is_null(), "{res}");
     }
 
+    async fn the_safelist_holds_on_websockets(app, |c: &mut Config| {
+        c.persisted_queries = Mode::Safelist;
+    }) {
+        use crate::realtime::{next, subscribed};
+        // Not registered: refused on the socket with the same code as over HTTP.
+        let query = "subscription { walletEvents { eventId } }";
+        let mut ws = subscribed(&app, &app.token(), query, json!({})).await;
+        let msg = next(&mut ws).await.unwrap();
+        assert_eq!(msg["type"], "next", "{msg}");
+        assert_eq!(msg["payload"]["errors"][0]["extensions"]["code"], "OPERATION_NOT_ALLOWED", "{msg}");
+        assert_eq!(next(&mut ws).await.unwrap()["type"], "complete");
+
+        // The SPA's own subscription (the import wizard's progress) runs.
+        let manifest = crm360::http::persisted::spa_manifest();
+        let progress = manifest.operations.iter().find(|o| o.name == "ImportProgress").expect("the SPA's ImportProgress");
+        let mut ws = subscribed(&app, &app.token(), &progress.body, json!({ "id": "999999" })).await;
+        let msg = next(&mut ws).await.unwrap();
+        assert_eq!(msg["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND", "past the safelist: {msg}");
+    }
+
     async fn operation_names_are_in_the_metrics(app, |_: &mut Config| {}) {
         let name = format!("MetricsProbe{}", uuid::Uuid::new_v4().simple());
         let ok = app.gql(&format!("query {name} {{ customers {{ totalCount }} }}"), json!({})).await;

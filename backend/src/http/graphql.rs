@@ -203,11 +203,44 @@ pub async fn graphql_ws(
         // Hand the socket over with `connection_init` put back first;
         // async-graphql answers it with `connection_ack`.
         let replayed = futures::stream::once(async move { Ok(Message::Text(init.into())) }).chain(stream);
-        GraphQLWebSocket::new_with_pair(sink, replayed, schema, protocol)
+        let executor = Guarded { schema, registry: app.persisted.clone() };
+        GraphQLWebSocket::new_with_pair(sink, replayed, executor, protocol)
             .on_connection_init(move |_| async move { Ok(data) })
             .serve()
             .await
     })
+}
+
+/// The schema as a WebSocket runs it: each operation first goes through
+/// the persisted-query registry, so APQ hashes and the safelist hold on
+/// sockets as they do over HTTP.
+#[derive(Clone)]
+struct Guarded {
+    schema: crate::graphql::AppSchema,
+    registry: std::sync::Arc<super::persisted::Registry>,
+}
+
+impl async_graphql::Executor for Guarded {
+    async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
+        match self.registry.resolve(&mut request).await {
+            Ok(()) => self.schema.execute(request).await,
+            Err(refusal) => refusal.response(),
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: async_graphql::Request,
+        session_data: Option<std::sync::Arc<Data>>,
+    ) -> futures::stream::BoxStream<'static, async_graphql::Response> {
+        let (schema, registry) = (self.schema.clone(), self.registry.clone());
+        futures::stream::once(async move { registry.resolve(&mut request).await.map(|()| request) })
+            .flat_map(move |resolved| match resolved {
+                Ok(request) => async_graphql::Executor::execute_stream(&schema, request, session_data.clone()),
+                Err(refusal) => futures::stream::once(async move { refusal.response() }).boxed(),
+            })
+            .boxed()
+    }
 }
 
 /// The first text frame (answering pings), `None` when the socket closes.
