@@ -308,6 +308,11 @@ crate::on_both! {
         let list = ok(&app, "{ customers { totalCount edges { node { id } } } }", json!({})).await;
         assert_eq!(list["customers"]["totalCount"], 1);
         assert_eq!(list["customers"]["edges"][0]["node"]["id"], s.as_str());
+        let today = app.clock.now().date_naive().to_string();
+        let dash = ok(&app, "query($d: NaiveDate!) { dashboard(from: $d, to: $d) { customersTotal tiers { count } } }", json!({ "d": today })).await;
+        assert_eq!(dash["dashboard"]["customersTotal"], 1, "the dashboard counts the tombstone out: {dash}");
+        let in_tiers: i64 = dash["dashboard"]["tiers"].as_array().unwrap().iter().map(|b| b["count"].as_i64().unwrap()).sum();
+        assert_eq!(in_tiers, 1, "{dash}");
         let found = ok(&app, "{ customers(search: \"0901000202\") { totalCount } }", json!({})).await;
         assert_eq!(found["customers"]["totalCount"], 0, "search skips the tombstone");
         // Its phone now leads to the survivor, and creates nobody.
@@ -320,6 +325,23 @@ crate::on_both! {
         assert_eq!(dep["wallet"]["realBalance"], "8000", "{dep}");
         assert_eq!(wallet(&app, &s).await["realBalance"], "8000");
         assert_eq!(wallet(&app, &d).await["realBalance"], "0");
+        // An order and a ticket sent with the tombstone's id go to the survivor.
+        let order = ok(
+            &app,
+            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { customer { id } } } }",
+            json!({ "i": { "customerId": d, "amount": "50000", "status": "DELIVERED" } }),
+        )
+        .await;
+        assert_eq!(order["createOrder"]["order"]["customer"]["id"], s.as_str(), "{order}");
+        let ticket = ok(
+            &app,
+            "mutation($i: CreateTicketInput!) { createTicket(input: $i) { ticket { customer { id } } } }",
+            json!({ "i": { "customerId": d, "type": "SUPPORT", "description": "still waiting" } }),
+        )
+        .await;
+        assert_eq!(ticket["createTicket"]["ticket"]["customer"]["id"], s.as_str(), "{ticket}");
+        assert_eq!(rows_of(&app, "orders", &d).await, 0);
+        assert_eq!(rows_of(&app, "tickets", &d).await, 0);
         // Notes and profile changes on the tombstone are refused.
         let res = app.gql("mutation($c: ID!) { addCustomerNote(customerId: $c, body: \"x\") { id } }", json!({ "c": d })).await;
         assert_eq!((code(&res), field(&res)), (Some("CONFLICT"), Some("customerId")), "{res}");

@@ -196,6 +196,7 @@ async fn customer_figures(ctx: &AppCtx, start: DateTime<Utc>, end: DateTime<Utc>
         buyers: Option<i64>,
     }
     let row = customer::Entity::find()
+        .filter(C::MergedIntoId.is_null())
         .select_only()
         .column_as(Expr::col(C::Id).count(), "n")
         .column_as(Expr::expr(Expr::case(new, 1).finally(0)).sum().cast_as("BIGINT"), "new")
@@ -297,6 +298,7 @@ async fn distributions(ctx: &AppCtx) -> AppResult<(Vec<(String, i64)>, Vec<(Stri
     use customer::Column as C;
     type Group = (Option<String>, Option<String>, Option<String>, i64);
     let rows: Vec<Group> = customer::Entity::find()
+        .filter(C::MergedIntoId.is_null())
         .select_only()
         .column(C::Tier)
         .column(C::RfmSegment)

@@ -339,6 +339,19 @@ pub async fn get(ctx: &AppCtx, actor: &Principal, id: i64) -> AppResult<customer
     Ok(found)
 }
 
+/// [`get`], following a merge: records addressed to a merged duplicate
+/// (an order, a ticket sent with its old id) go to the customer it was
+/// merged into, as its wallet movements do.
+pub async fn get_live(ctx: &AppCtx, actor: &Principal, id: i64) -> AppResult<customer::Model> {
+    let found = get(ctx, actor, id).await?;
+    if found.merged_into_id.is_none() {
+        return Ok(found);
+    }
+    let live = follow_merge(ctx.db.conn(), found).await?;
+    ensure_visible(actor, &live)?;
+    Ok(live)
+}
+
 /// The customer with this phone (written any way), if any.
 pub async fn find_by_phone(ctx: &AppCtx, actor: &Principal, raw: &str) -> AppResult<Option<customer::Model>> {
     let phone = phone::normalize(raw, ctx.phone_region, "phone")?;

@@ -209,7 +209,7 @@ pub async fn create(ctx: &AppCtx, actor: &Principal, input: NewOrder, prefix: &s
     }
     let (lines, amount) = price(ctx, &input, prefix).await?;
     let customer = match input.customer {
-        OrderCustomer::Id(id) => customers::get(ctx, actor, id).await?,
+        OrderCustomer::Id(id) => customers::get_live(ctx, actor, id).await?,
         OrderCustomer::Phone { phone, name } => {
             let phone = crate::customers::phone::normalize(&phone, ctx.phone_region, &field(prefix, "phone"))?;
             customers::get_or_create_by_phone(ctx, actor, &phone, name).await?.0

@@ -543,7 +543,7 @@ pub async fn create(ctx: &AppCtx, actor: &Principal, input: NewTicket) -> AppRes
     };
     valid_assignee(ctx.db.conn(), actor, assignee, &field("assigneeId")).await?;
     let (customer, customer_created) = match input.customer {
-        TicketCustomer::Id(id) => (customers::get(ctx, actor, id).await?, false),
+        TicketCustomer::Id(id) => (customers::get_live(ctx, actor, id).await?, false),
         TicketCustomer::Phone { phone: raw, name } => {
             let phone = phone::normalize(&raw, ctx.phone_region, &field("phone"))?;
             customers::get_or_create_by_phone(ctx, actor, &phone, name).await?
