@@ -184,6 +184,12 @@ pub struct Config {
     pub webhook_retry_max_ms: u64,
     /// FAILED deliveries in a row that disable an endpoint (0: never).
     pub webhook_disable_after_failures: i32,
+    /// Days a settled delivery (DELIVERED or FAILED), its attempts and its
+    /// event are kept for the log and replays; then they are deleted.
+    pub webhook_retention_days: u32,
+    /// Let webhooks go to loopback, private and link-local addresses
+    /// (off: receivers must be public; see [`crate::webhooks::guard`]).
+    pub webhook_allow_private_networks: bool,
     /// Where uploaded import files are kept while their job runs; by
     /// default `imports/` beside the SQLite file, or `./data/imports`.
     /// Each instance keeps the files it received (see [`crate::imports`]).
@@ -279,6 +285,8 @@ impl Default for Config {
             webhook_retry_base_ms: 60_000,
             webhook_retry_max_ms: 3_600_000,
             webhook_disable_after_failures: 10,
+            webhook_retention_days: 30,
+            webhook_allow_private_networks: false,
             import_dir: None,
             import_max_bytes: 1024 * 1024 * 1024,
             import_batch_rows: 500,

@@ -129,6 +129,8 @@ pub fn test_config(database_url: &str) -> Config {
         webhook_retry_base_ms: 0,
         webhook_timeout_ms: 2_000,
         webhook_lease_seconds: 30,
+        // Receivers are local servers.
+        webhook_allow_private_networks: true,
         // Rate limits are off unless a test turns them on; Redis keys
         // (limits, APQ) are the test's own.
         rate_limit_ip_per_minute: 0,

@@ -293,6 +293,70 @@ crate::on_both! {
         assert_eq!(rx.types(), vec!["customer.created"]);
     }
 
+    async fn settled_deliveries_and_their_events_are_pruned_after_the_retention(app) {
+        let app = app.restart(|c| {
+            c.webhook_retention_days = 30;
+            c.webhook_retry_base_ms = 3_600_000 * 24 * 40;
+            c.webhook_retry_max_ms = 3_600_000 * 24 * 40;
+        })
+        .await;
+        let rx = Receiver::start(0).await;
+        let up = endpoint(&app, &rx.url, &["customer.created"]).await;
+        // A receiver that is down: its delivery stays PENDING (next attempt in 40 days).
+        let port = { tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port() };
+        let down = endpoint(&app, &format!("http://127.0.0.1:{port}/hook"), &["customer.updated"]).await;
+        let c = app.customer("Lưu Trữ", "0905000021").await;
+        wait_delivered(&app, &up, 1).await;
+        let res = app.gql("mutation($id: ID!) { updateCustomer(id: $id, input: { name: \"Lưu Trữ Mới\" }) { id } }", json!({ "id": c["id"] })).await;
+        assert!(res["errors"].is_null(), "{res}");
+        until("a failed attempt", async || {
+            deliveries(&app, &down, None).await.first().is_some_and(|d| d["attemptLog"].as_array().unwrap().len() == 1)
+        })
+        .await;
+
+        // 29 days on: everything is kept.
+        app.advance(chrono::Duration::days(29)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(deliveries(&app, &up, Some("DELIVERED")).await.len(), 1);
+        // 31 days on: the delivered one goes with its attempts and event; the pending one stays.
+        app.advance(chrono::Duration::days(2)).await;
+        until("the settled delivery pruned", async || deliveries(&app, &up, None).await.is_empty()).await;
+        let pending = deliveries(&app, &down, None).await;
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        assert_eq!(pending[0]["status"], "PENDING");
+        assert_eq!(pending[0]["attemptLog"].as_array().unwrap().len(), 1, "its attempts are kept");
+        let orphans = "SELECT COUNT(*) FROM webhook_events e WHERE NOT EXISTS \
+            (SELECT 1 FROM webhook_deliveries d WHERE d.event_row_id = e.id)";
+        assert_eq!(count_of(&app, orphans).await, 0, "events no delivery needs are gone");
+        assert!(count_of(&app, "SELECT COUNT(*) FROM webhook_events WHERE kind = 'customer.updated'").await >= 1);
+        assert_eq!(count_of(&app, "SELECT COUNT(*) FROM webhook_events WHERE kind = 'customer.created'").await, 0);
+    }
+
+    async fn receivers_must_be_public_unless_private_networks_are_allowed(app) {
+        let app = app.restart(|c| c.webhook_allow_private_networks = false).await;
+        // An internal address is refused on the field, at registration and on update.
+        for url in ["http://169.254.169.254/latest/meta-data", "http://127.0.0.1:8080/hook", "http://[::1]/hook", "http://10.0.0.7/hook"] {
+            let res = app.gql(CREATE, json!({ "i": { "url": url, "eventTypes": ["*"], "secret": SECRET } })).await;
+            assert_eq!((code(&res), field(&res)), (Some("BAD_USER_INPUT"), Some("input.url")), "{url}: {res}");
+        }
+        // A name is checked where it resolves, before each delivery: nothing is sent.
+        let rx = Receiver::start(0).await;
+        let by_name = rx.url.replace("127.0.0.1", "localhost");
+        let ep = endpoint(&app, &by_name, &["customer.created"]).await;
+        app.customer("Riêng Tư", "0905000031").await;
+        until("a refused attempt", async || {
+            deliveries(&app, &ep, None).await.first().is_some_and(|d| !d["attemptLog"].as_array().unwrap().is_empty())
+        })
+        .await;
+        let d = deliveries(&app, &ep, None).await[0].clone();
+        let error = d["attemptLog"][0]["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.contains("localhost resolves to a private or local address"), "{d}");
+        assert!(rx.got().is_empty(), "the receiver got nothing");
+        let update = "mutation($id: ID!, $i: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(id: $id, input: $i) { secret } }";
+        let res = app.gql(update, json!({ "id": ep, "i": { "url": "http://192.168.1.20/hook" } })).await;
+        assert_eq!((code(&res), field(&res)), (Some("BAD_USER_INPUT"), Some("input.url")), "{res}");
+    }
+
     async fn an_endpoint_failing_again_and_again_is_disabled_with_a_reason_and_can_be_re_enabled(app) {
         let app = app.restart(|c| {
             c.webhook_max_attempts = 2;

@@ -42,13 +42,19 @@ use crate::events::DomainEvent;
 pub fn spawn(ctx: &AppCtx) -> Vec<tokio::task::JoinHandle<()>> {
     let mut jobs = vec![tokio::spawn(watch_endpoints(ctx.clone()))];
     if ctx.config.webhooks_enabled {
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder();
+        if !ctx.config.webhook_allow_private_networks {
+            http = http.dns_resolver(std::sync::Arc::new(super::guard::PublicOnly));
+        }
+        let http = http
             .timeout(Duration::from_millis(ctx.config.webhook_timeout_ms.max(1)))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("crm360-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        jobs.push(tokio::spawn(Dispatcher { ctx: ctx.clone(), http }.run()));
+        // The first pruning an hour after the start.
+        let pruned_at = std::sync::Mutex::new(Some(ctx.now()));
+        jobs.push(tokio::spawn(Dispatcher { ctx: ctx.clone(), http, pruned_at }.run()));
     }
     jobs
 }
@@ -68,6 +74,8 @@ async fn watch_endpoints(ctx: AppCtx) {
 struct Dispatcher {
     ctx: AppCtx,
     http: reqwest::Client,
+    /// When this dispatcher last pruned the log ([`prune`]).
+    pruned_at: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 /// A claimed delivery with what sending it needs.
@@ -112,6 +120,7 @@ impl Dispatcher {
     /// One round; true when there was more work than one round takes.
     async fn round(&self) -> AppResult<bool> {
         let ctx = &self.ctx;
+        self.prune_hourly().await?;
         // No endpoint registered: nothing to do, and no statement run
         // while the outbox's flag is fresh.
         if !ctx.db.outbox().wanted(ctx.db.conn()).await? {
@@ -164,6 +173,13 @@ impl Dispatcher {
     async fn send(&self, c: &Claimed, ep: &endpoint::Model, ev: &event::Model) -> Outcome {
         let ts = self.ctx.now().timestamp();
         let started = Instant::now();
+        // An address literal registered while private ones were allowed.
+        if !self.ctx.config.webhook_allow_private_networks
+            && let Ok(url) = url::Url::parse(&ep.url)
+            && let Err(e) = super::guard::check_url_host(&url, "url")
+        {
+            return Outcome { status_code: None, latency_ms: 0, error: Some(e.to_string()) };
+        }
         let res = self
             .http
             .post(&ep.url)
@@ -191,7 +207,7 @@ impl Dispatcher {
                 let why = if e.is_timeout() {
                     format!("timed out after {} ms", self.ctx.config.webhook_timeout_ms)
                 } else if e.is_connect() {
-                    "could not connect".to_owned()
+                    refused_reason(&e).unwrap_or_else(|| "could not connect".to_owned())
                 } else {
                     e.without_url().to_string()
                 };
@@ -200,6 +216,19 @@ impl Dispatcher {
         };
         Outcome { latency_ms: started.elapsed().as_millis().min(i64::MAX as u128) as i64, ..outcome }
     }
+}
+
+/// The guard's reason when it refused the receiver's address.
+fn refused_reason(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if text.contains("webhooks go to public addresses") {
+            return Some(text);
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// Gives events not yet fanned out a delivery per matching active
@@ -269,6 +298,62 @@ async fn fan_out(ctx: &AppCtx, limit: usize) -> AppResult<usize> {
         .await?;
     tx.commit().await?;
     Ok(events.len())
+}
+
+impl Dispatcher {
+    /// [`prune`], at most once an hour (of the app's clock).
+    async fn prune_hourly(&self) -> AppResult<()> {
+        let now = self.ctx.now();
+        let due = self.pruned_at.lock().map(|last| last.is_none_or(|t| now - t >= chrono::Duration::hours(1)));
+        if !due.unwrap_or(true) {
+            return Ok(());
+        }
+        let (deliveries, events) = prune(&self.ctx).await?;
+        if deliveries + events > 0 {
+            tracing::info!(deliveries, events, "webhook log pruned");
+        }
+        if let Ok(mut last) = self.pruned_at.lock() {
+            *last = Some(now);
+        }
+        Ok(())
+    }
+}
+
+/// Deletes the deliveries settled (DELIVERED or FAILED) more than
+/// `webhook_retention_days` ago with their attempts, then the events that
+/// no delivery refers to any more. Pending deliveries and their events
+/// stay, whatever their age. Returns (deliveries, events) deleted.
+pub async fn prune(ctx: &AppCtx) -> AppResult<(u64, u64)> {
+    let backend = ctx.db.backend();
+    let cutoff = ctx.now() - chrono::Duration::days(i64::from(ctx.config.webhook_retention_days.max(1)));
+    let settled = "status IN ('DELIVERED', 'FAILED') AND updated_at < ?";
+    let tx = ctx.begin().await?;
+    tx.db()
+        .execute_raw(stmt(
+            backend,
+            &format!(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE {settled})"
+            ),
+            vec![cutoff.into()],
+        ))
+        .await?;
+    let deliveries = tx
+        .db()
+        .execute_raw(stmt(backend, &format!("DELETE FROM webhook_deliveries WHERE {settled}"), vec![cutoff.into()]))
+        .await?
+        .rows_affected();
+    let events = tx
+        .db()
+        .execute_raw(stmt(
+            backend,
+            "DELETE FROM webhook_events WHERE fanned_out = ? AND occurred_at < ? \
+             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_row_id = webhook_events.id)",
+            vec![true.into(), cutoff.into()],
+        ))
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok((deliveries, events))
 }
 
 /// Claims whose instance died (the lease ran out) go back to PENDING.

@@ -13,9 +13,12 @@
 //!   signs and sends them, records each attempt, retries with exponential
 //!   backoff and jitter, and disables an endpoint after repeated failures.
 //! - [`signature`]: the `X-Crm360-Signature` scheme.
+//! - [`guard`]: receivers must be public addresses (against requests to
+//!   internal services), unless `webhook_allow_private_networks`.
 
 pub mod dispatch;
 pub mod graphql;
+pub mod guard;
 pub mod model;
 pub mod outbox;
 pub mod service;

@@ -50,8 +50,9 @@ pub struct EndpointPatch {
     pub rotate_secret: bool,
 }
 
-/// An http(s) URL with a host, or `BAD_USER_INPUT` on `field`.
-pub fn check_url(raw: &str, field: &str) -> AppResult<String> {
+/// An http(s) URL with a host (a public one unless `allow_private`), or
+/// `BAD_USER_INPUT` on `field`.
+pub fn check_url(raw: &str, field: &str, allow_private: bool) -> AppResult<String> {
     let raw = raw.trim();
     if raw.len() > 2048 {
         return Err(AppError::bad_input(field, "a URL of at most 2048 characters"));
@@ -65,6 +66,9 @@ pub fn check_url(raw: &str, field: &str) -> AppResult<String> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(AppError::bad_input(field, "put no credentials in the URL; requests are signed instead"));
+    }
+    if !allow_private {
+        super::guard::check_url_host(&url, field)?;
     }
     Ok(url.to_string())
 }
@@ -150,7 +154,7 @@ fn endpoint_event(kind: &str, e: &endpoint::Model, actor: &Principal, at: DateTi
 
 /// Registers an endpoint; returns it with its secret (shown this once).
 pub async fn create(ctx: &AppCtx, actor: &Principal, input: NewEndpoint) -> AppResult<(endpoint::Model, String)> {
-    let url = check_url(&input.url, "input.url")?;
+    let url = check_url(&input.url, "input.url", ctx.config.webhook_allow_private_networks)?;
     let patterns = check_patterns(&input.event_types, "input.eventTypes")?;
     let secret = match input.secret.filter(|s| !s.trim().is_empty()) {
         Some(s) => check_secret(&s, "input.secret")?,
@@ -190,7 +194,11 @@ pub async fn update(
     id: i64,
     patch: EndpointPatch,
 ) -> AppResult<(endpoint::Model, Option<String>)> {
-    let url = patch.url.as_deref().map(|u| check_url(u, "input.url")).transpose()?;
+    let url = patch
+        .url
+        .as_deref()
+        .map(|u| check_url(u, "input.url", ctx.config.webhook_allow_private_networks))
+        .transpose()?;
     let patterns = patch.event_types.as_deref().map(|p| check_patterns(p, "input.eventTypes")).transpose()?;
     let secret = match (patch.secret.filter(|s| !s.trim().is_empty()), patch.rotate_secret) {
         (Some(s), _) => Some(check_secret(&s, "input.secret")?),
