@@ -170,6 +170,13 @@ async fn the_import_wizard_maps_columns_follows_progress_and_reports_bad_rows() 
             assert!(tokio::time::Instant::now() < deadline, "the abandoned upload was not cancelled");
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+
+        // The first step lists the recent imports; the first one shows its result again.
+        s.wait_count(".import-recent-row", 3).await;
+        s.wait_text(".import-recent-row", "cancelled").await;
+        s.click("#import-recent-1").await;
+        s.wait_text("#import-summary", "1.203 rows: 1.201 created, 0 already there, 2 skipped").await;
+        assert_eq!(s.script("return document.querySelector('#import-status').dataset.status;").await, "COMPLETED");
         let _ = std::fs::remove_file(path);
     })
     .await;

@@ -13,7 +13,8 @@
 //! 4. **Result**: the totals, the first refused rows, and the whole error
 //!    report from `GET /imports/{id}/errors.csv` (the lists' export button).
 //!
-//! The import runs on the server: closing the dialog does not stop it.
+//! The import runs on the server: closing the dialog does not stop it, and
+//! the first step lists the recent imports to go back to one.
 
 use gloo_net::http::Request;
 use leptos::{prelude::*, task::spawn_local};
@@ -138,6 +139,18 @@ struct Outcome {
     errors: Vec<RowError>,
 }
 
+/// An import of the last few, to go back to.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Recent {
+    id: String,
+    kind: String,
+    file_name: String,
+    status: String,
+    rows_read: i64,
+    failed: i64,
+}
+
 /// `mapping` with `column` feeding `field`; a field feeds one column only,
 /// so the column that had it before is left out.
 pub fn remap(mapping: &[ColumnMapping], column: usize, field: Option<String>) -> Vec<ColumnMapping> {
@@ -221,6 +234,10 @@ impl Api {
         self.operation::<serde_json::Value>(IMPORT, "CancelImport", json!({ "id": id })).await.map(drop)
     }
 
+    async fn recent_imports(self) -> Result<Vec<Recent>, ApiError> {
+        self.operation(IMPORT, "RecentImports", json!({})).await
+    }
+
     async fn import_outcome(self, id: &str) -> Result<Outcome, ApiError> {
         self.operation(IMPORT, "ImportOutcome", json!({ "id": id })).await
     }
@@ -283,13 +300,49 @@ fn ImportWizard(open: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView {
         });
     };
 
-    let restart = move || {
-        stage.set(Stage::Choose);
-        preview.set(None);
-        progress.set(None);
-        outcome.set(None);
+    let show_outcome = move |id: String| {
+        spawn_local(async move {
+            match api.import_outcome(&id).await {
+                Ok(o) => {
+                    let changed = o.totals.created > 0 || o.totals.updated > 0;
+                    let _ = outcome.try_set(Some(o));
+                    if changed {
+                        on_done.run(());
+                    }
+                }
+                Err(error) => {
+                    let _ = failure.try_set(Some(error));
+                }
+            }
+            let _ = stage.try_set(Stage::Finished);
+        });
+    };
+
+    // A job of the recent list: where it is now.
+    let open_recent = move |job: Recent| {
+        kind.set(if job.kind == "ORDERS" { Kind::Orders } else { Kind::Customers });
+        file_name.set(Some(job.file_name));
         failure.set(None);
-        file_name.set(None);
+        match job.status.as_str() {
+            "UPLOADED" => {
+                stage.set(Stage::Mapping { id: job.id.clone() });
+                load_preview(job.id, None);
+            }
+            "QUEUED" | "RUNNING" => {
+                progress.set(None);
+                stage.set(Stage::Running { id: job.id });
+            }
+            _ => show_outcome(job.id),
+        }
+    };
+
+    let restart = move || {
+        let _ = stage.try_set(Stage::Choose);
+        let _ = preview.try_set(None);
+        let _ = progress.try_set(None);
+        let _ = outcome.try_set(None);
+        let _ = failure.try_set(None);
+        let _ = file_name.try_set(None);
     };
 
     view! {
@@ -312,14 +365,20 @@ fn ImportWizard(open: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView {
                         stage.set(Stage::Mapping { id: id.clone() });
                         load_preview(id, None);
                     }) />
+                    <RecentImports on_open=Callback::new(open_recent) />
                 }.into_any(),
                 Stage::Mapping { id } => view! {
                     <Mapping id kind preview on_duplicate busy failure
                         on_change=Callback::new(move |(id, mapping): (String, Vec<ColumnMapping>)| load_preview(id, Some(mapping)))
                         on_back=Callback::new(move |id: String| {
-                            // The uploaded file is of no more use.
-                            spawn_local(async move { let _ = api.cancel_import(&id).await; });
-                            restart();
+                            // The uploaded file is of no more use (cancelled
+                            // before the recent list is read again).
+                            busy.set(true);
+                            spawn_local(async move {
+                                let _ = api.cancel_import(&id).await;
+                                let _ = busy.try_set(false);
+                                restart();
+                            });
                         })
                         on_started=Callback::new(move |id: String| {
                             progress.set(None);
@@ -327,23 +386,7 @@ fn ImportWizard(open: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView {
                         }) />
                 }.into_any(),
                 Stage::Running { id } => view! {
-                    <Running id progress failure on_end=Callback::new(move |id: String| {
-                        spawn_local(async move {
-                            match api.import_outcome(&id).await {
-                                Ok(o) => {
-                                    let changed = o.totals.created > 0 || o.totals.updated > 0;
-                                    let _ = outcome.try_set(Some(o));
-                                    if changed {
-                                        on_done.run(());
-                                    }
-                                }
-                                Err(error) => {
-                                    let _ = failure.try_set(Some(error));
-                                }
-                            }
-                            let _ = stage.try_set(Stage::Finished);
-                        });
-                    }) />
+                    <Running id progress failure on_end=Callback::new(show_outcome) />
                 }.into_any(),
                 Stage::Finished => view! { <Finished outcome file_name /> }.into_any(),
             }}
@@ -424,6 +467,55 @@ fn Choose(
                 </button>
             </div>
         </form>
+    }
+}
+
+/// The last imports (they run on the server whether or not this dialog is
+/// open): one goes back to where that import is.
+#[component]
+fn RecentImports(on_open: Callback<Recent>) -> impl IntoView {
+    let api = Api::current();
+    let recent = RwSignal::new(Vec::<Recent>::new());
+    spawn_local(async move {
+        if let Ok(jobs) = api.recent_imports().await {
+            let _ = recent.try_set(jobs);
+        }
+    });
+    move || {
+        let jobs = recent.get();
+        (!jobs.is_empty()).then(|| {
+            view! {
+                <div class="import-recent">
+                    <h3 class="small">"Recent imports"</h3>
+                    <table class="table">
+                        <tbody>
+                            {jobs.into_iter().map(|job| {
+                                let label = match job.status.as_str() {
+                                    "UPLOADED" => "Choose columns",
+                                    "QUEUED" | "RUNNING" => "Follow",
+                                    _ => "Show",
+                                };
+                                let status = job.status.to_lowercase();
+                                let detail = (job.status != "UPLOADED").then(|| format!(
+                                    "{} rows, {} skipped", format::count(job.rows_read), format::count(job.failed)));
+                                let id = format!("import-recent-{}", job.id);
+                                view! {
+                                    <tr class="import-recent-row">
+                                        <td>{job.file_name.clone()}</td>
+                                        <td class="muted">{status}</td>
+                                        <td class="muted">{detail}</td>
+                                        <td>
+                                            <button id=id class="btn btn-ghost btn-small" type="button"
+                                                on:click=move |_| on_open.run(job.clone())>{label}</button>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }
+        })
     }
 }
 
