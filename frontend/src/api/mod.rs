@@ -181,9 +181,40 @@ fn decode<D: DeserializeOwned>(status: u16, body: &str) -> Result<D, ApiError> {
     }
 }
 
-/// The error named by the body of a refused plain-HTTP call (`/imports`,
-/// `/exports/*.csv`: GraphQL-shaped JSON), or one for its status.
-pub(crate) fn http_refusal(status: u16, body: &str) -> ApiError {
+/// Sends a plain-HTTP call (`POST /imports`, `GET /exports/*.csv`) with
+/// the session's bearer token, and `body` when given; the text of a 2xx
+/// answer, else the refusal's error (a rejected token ends the session).
+pub(crate) async fn plain_http(
+    session: Session,
+    request: gloo_net::http::RequestBuilder,
+    body: Option<wasm_bindgen::JsValue>,
+) -> Result<String, ApiError> {
+    let token = session.token();
+    let mut request = request;
+    if let Some(token) = &token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let request = match body {
+        Some(body) => request.body(body),
+        None => request.build(),
+    }
+    .map_err(|e| protocol_error(format_args!("cannot build the request: {e}")))?;
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
+    let status = response.status();
+    let text = response.text().await.map_err(|_| ApiError::Network)?;
+    if !(200..300).contains(&status) {
+        let error = http_refusal(status, &text);
+        if token.is_some() && error.is("UNAUTHENTICATED") {
+            session.expire();
+        }
+        return Err(error);
+    }
+    Ok(text)
+}
+
+/// The error named by the body of a refused plain-HTTP call (GraphQL-shaped
+/// JSON), or one for its status.
+fn http_refusal(status: u16, body: &str) -> ApiError {
     #[derive(serde::Deserialize)]
     struct Refusal {
         errors: Vec<GraphqlError>,

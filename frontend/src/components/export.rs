@@ -7,7 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsCast;
 
 use crate::{
-    api::{ApiError, http_refusal, protocol_error},
+    api::{ApiError, plain_http, protocol_error},
     components::banner::{Banner, Tone},
     format,
     session::Session,
@@ -16,22 +16,7 @@ use crate::{
 /// Downloads the CSV at `url` as `filename`; returns how many data rows it
 /// held (records after the header; quoted newlines stay in their record).
 pub async fn download_csv(session: Session, url: &str, filename: &str) -> Result<usize, ApiError> {
-    let token = session.token();
-    let mut request = Request::get(url).header("Accept", "text/csv");
-    if let Some(token) = &token {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let response = request.send().await.map_err(|_| ApiError::Network)?;
-    let status = response.status();
-    let body = response.text().await.map_err(|_| ApiError::Network)?;
-    if !(200..300).contains(&status) {
-        // Refusals are GraphQL-shaped JSON: decoding gives their error.
-        let error = http_refusal(status, &body);
-        if token.is_some() && error.is("UNAUTHENTICATED") {
-            session.expire();
-        }
-        return Err(error);
-    }
+    let body = plain_http(session, Request::get(url).header("Accept", "text/csv"), None).await?;
     save(&body, filename).ok_or_else(|| protocol_error(format_args!("cannot save {filename}")))?;
     Ok(count_records(&body).saturating_sub(1))
 }

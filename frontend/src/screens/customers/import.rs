@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    api::{Api, ApiError, http_refusal, live, operation_text, protocol_error},
+    api::{Api, ApiError, live, operation_text, plain_http, protocol_error},
     components::{
         banner::{Banner, Tone},
         dialog::Dialog,
@@ -194,22 +194,8 @@ async fn upload(session: Session, kind: Kind, file: web_sys::File) -> Result<Str
     }
     let name = String::from(js_sys::encode_uri_component(&file.name()));
     let url = format!("/imports?kind={}&filename={name}", kind.path());
-    let token = session.token();
-    let mut request = Request::post(&url).header("Content-Type", "text/csv").header("Accept", "application/json");
-    if let Some(token) = &token {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let request = request.body(file).map_err(|e| protocol_error(format_args!("cannot send the file: {e}")))?;
-    let response = request.send().await.map_err(|_| ApiError::Network)?;
-    let status = response.status();
-    let body = response.text().await.map_err(|_| ApiError::Network)?;
-    if !(200..300).contains(&status) {
-        let error = http_refusal(status, &body);
-        if token.is_some() && error.is("UNAUTHENTICATED") {
-            session.expire();
-        }
-        return Err(error);
-    }
+    let request = Request::post(&url).header("Content-Type", "text/csv").header("Accept", "application/json");
+    let body = plain_http(session, request, Some(file.into())).await?;
     serde_json::from_str::<Uploaded>(&body)
         .map(|u| u.id)
         .map_err(|e| protocol_error(format_args!("unexpected answer to the upload: {e}")))
