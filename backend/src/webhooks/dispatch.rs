@@ -53,7 +53,7 @@ pub fn spawn(ctx: &AppCtx) -> Vec<tokio::task::JoinHandle<()>> {
             .build()
             .unwrap_or_default();
         // The first pruning an hour after the start.
-        let pruned_at = std::sync::Mutex::new(Some(ctx.now()));
+        let pruned_at = std::sync::Mutex::new(ctx.now());
         jobs.push(tokio::spawn(Dispatcher { ctx: ctx.clone(), http, pruned_at }.run()));
     }
     jobs
@@ -75,7 +75,7 @@ struct Dispatcher {
     ctx: AppCtx,
     http: reqwest::Client,
     /// When this dispatcher last pruned the log ([`prune`]).
-    pruned_at: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+    pruned_at: std::sync::Mutex<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A claimed delivery with what sending it needs.
@@ -169,6 +169,21 @@ impl Dispatcher {
         Ok(full)
     }
 
+    /// [`prune`], at most once an hour (of the app's clock).
+    async fn prune_hourly(&self) -> AppResult<()> {
+        let now = self.ctx.now();
+        let last = *self.pruned_at.lock().unwrap_or_else(|e| e.into_inner());
+        if now - last < chrono::Duration::hours(1) {
+            return Ok(());
+        }
+        let (deliveries, events) = prune(&self.ctx).await?;
+        if deliveries + events > 0 {
+            tracing::info!(deliveries, events, "webhook log pruned");
+        }
+        *self.pruned_at.lock().unwrap_or_else(|e| e.into_inner()) = now;
+        Ok(())
+    }
+
     /// One signed POST.
     async fn send(&self, c: &Claimed, ep: &endpoint::Model, ev: &event::Model) -> Outcome {
         let ts = self.ctx.now().timestamp();
@@ -222,9 +237,8 @@ impl Dispatcher {
 fn refused_reason(e: &reqwest::Error) -> Option<String> {
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        let text = s.to_string();
-        if text.contains("webhooks go to public addresses") {
-            return Some(text);
+        if let Some(refused) = s.downcast_ref::<super::guard::NotPublic>() {
+            return Some(refused.to_string());
         }
         source = s.source();
     }
@@ -298,25 +312,6 @@ async fn fan_out(ctx: &AppCtx, limit: usize) -> AppResult<usize> {
         .await?;
     tx.commit().await?;
     Ok(events.len())
-}
-
-impl Dispatcher {
-    /// [`prune`], at most once an hour (of the app's clock).
-    async fn prune_hourly(&self) -> AppResult<()> {
-        let now = self.ctx.now();
-        let due = self.pruned_at.lock().map(|last| last.is_none_or(|t| now - t >= chrono::Duration::hours(1)));
-        if !due.unwrap_or(true) {
-            return Ok(());
-        }
-        let (deliveries, events) = prune(&self.ctx).await?;
-        if deliveries + events > 0 {
-            tracing::info!(deliveries, events, "webhook log pruned");
-        }
-        if let Ok(mut last) = self.pruned_at.lock() {
-            *last = Some(now);
-        }
-        Ok(())
-    }
 }
 
 /// Deletes the deliveries settled (DELIVERED or FAILED) more than

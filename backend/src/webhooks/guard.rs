@@ -63,6 +63,20 @@ pub fn check_url_host(url: &url::Url, field: &str) -> AppResult<()> {
     ))
 }
 
+/// Why the resolver gave no address: the host resolves to non-public ones
+/// only (the dispatcher finds it in the request's error and logs it as the
+/// attempt's error).
+#[derive(Debug)]
+pub struct NotPublic(pub String);
+
+impl std::fmt::Display for NotPublic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} resolves to a private or local address; webhooks go to public addresses", self.0)
+    }
+}
+
+impl std::error::Error for NotPublic {}
+
 /// Resolves receivers' host names to their public addresses only (none:
 /// the delivery fails with the reason, as an attempt).
 pub struct PublicOnly;
@@ -74,8 +88,7 @@ impl reqwest::dns::Resolve for PublicOnly {
             let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let public: Vec<SocketAddr> = found.iter().copied().filter(|a| is_public(a.ip())).collect();
             if public.is_empty() && !found.is_empty() {
-                let msg = format!("{host} resolves to a private or local address; webhooks go to public addresses");
-                return Err(msg.into());
+                return Err(Box::new(NotPublic(host)) as Box<dyn std::error::Error + Send + Sync>);
             }
             let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
             Ok(addrs)
